@@ -1,0 +1,145 @@
+/**
+ * The authorization request (RFC 6749 §4.1.1) and the reading of its response (§4.1.2).
+ *
+ * `state` is 256 random bits, stored server-side with the user, the provider, the PKCE verifier
+ * and an expiry, and taken exactly once: it is the only thing that ties the provider's redirect to
+ * the chat user who asked (the callback is a public endpoint with no session).
+ */
+import { createHash, randomBytes } from 'crypto';
+import { z } from 'zod';
+import { sameIssuer } from './discovery';
+import { OAuthError, kindOfOAuthErrorCode } from './errors';
+import type { Clock, PendingAuthorization, StateStore } from './ports';
+import type { ClientCredentials, ResolvedProvider } from './provider';
+import { redactText } from './redact';
+
+export const DEFAULT_STATE_TTL_MS = 10 * 60 * 1000;
+
+/** URL-safe random string of `bytes` random bytes (base64url, RFC 4648 §5). */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+/** RFC 7636 §4.2: S256 challenge = BASE64URL(SHA256(ASCII(verifier))). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
+}
+
+export interface AuthorizationStart {
+  url: string;
+  state: string;
+  expiresAt: number;
+}
+
+export async function beginAuthorization(args: {
+  provider: ResolvedProvider;
+  client: ClientCredentials;
+  userId: string;
+  /** Defaults to the provider's default scopes. */
+  scopes?: ReadonlyArray<string>;
+  states: StateStore;
+  clock: Clock;
+  ttlMs?: number;
+  context?: Record<string, string>;
+}): Promise<AuthorizationStart> {
+  const { provider, client } = args;
+  const scopes = [...(args.scopes ?? provider.scopes.default)];
+  const state = randomToken(32);
+  // RFC 7636 §4.1: 32 octets give a 43-character verifier, the recommended minimum entropy.
+  const codeVerifier = provider.pkce ? randomToken(32) : undefined;
+  const expiresAt = args.clock.now() + (args.ttlMs ?? DEFAULT_STATE_TTL_MS);
+
+  // RFC 6749 §3.1: a query already in the endpoint URL is kept.
+  const url = new URL(provider.endpoints.authorization);
+  for (const [name, value] of Object.entries(provider.authorizationParams)) url.searchParams.set(name, value);
+  // Set after the preset's extras, so no preset can replace the parameters security rests on.
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', client.clientId);
+  url.searchParams.set('redirect_uri', client.redirectUri);
+  if (scopes.length) url.searchParams.set(provider.scopes.param, scopes.join(provider.scopes.delimiter));
+  url.searchParams.set('state', state);
+  if (codeVerifier) {
+    url.searchParams.set('code_challenge', pkceChallenge(codeVerifier));
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+
+  await args.states.put({
+    state,
+    userId: args.userId,
+    providerId: provider.id,
+    codeVerifier,
+    redirectUri: client.redirectUri,
+    scopes,
+    expiresAt,
+    context: args.context,
+  });
+  return { url: url.toString(), state, expiresAt };
+}
+
+/** The query of the redirect to the `complete` endpoint, validated at the edge. */
+const callbackQuerySchema = z.object({
+  state: z.string().min(1).max(512).optional(),
+  code: z.string().min(1).max(4096).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(2048).optional(),
+  iss: z.string().max(2048).optional(),
+});
+
+export type CallbackQuery = Record<string, string | string[] | undefined>;
+
+/**
+ * Takes the pending authorization the callback's `state` names (single use), and checks it:
+ * unexpired, `iss` as RFC 9207 §2.4 asks, no error. Returns the pending record and the code.
+ * Every refusal is an OAuthError; `access_denied` is its own kind so the page can say "you declined".
+ */
+export async function readAuthorizationResponse(args: {
+  query: CallbackQuery;
+  states: StateStore;
+  clock: Clock;
+  /** The provider the pending record names; undefined when it is no longer configured. */
+  providerOf: (providerId: string) => Promise<ResolvedProvider | undefined>;
+}): Promise<{ pending: PendingAuthorization; provider: ResolvedProvider; code: string }> {
+  const single = Object.fromEntries(
+    Object.entries(args.query).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
+  );
+  // A repeated parameter is refused (RFC 6749 §3.1: parameters MUST NOT be included more than once).
+  const repeated = Object.entries(args.query).find(([, value]) => Array.isArray(value));
+  if (repeated) throw new OAuthError('invalid_state', `The authorization response repeats the parameter ${repeated[0]}`);
+  const parsed = callbackQuerySchema.safeParse(single);
+  if (!parsed.success) throw new OAuthError('invalid_state', `The authorization response is malformed (${parsed.error.issues[0].path.join('.')})`);
+  const query = parsed.data;
+  if (!query.state) throw new OAuthError('invalid_state', 'The authorization response has no state');
+
+  const pending = await args.states.take(query.state);
+  if (!pending) throw new OAuthError('invalid_state', 'The state of the authorization response is unknown or was already used');
+  if (pending.expiresAt <= args.clock.now()) {
+    throw new OAuthError('invalid_state', 'The authorization request expired before it was completed', { providerId: pending.providerId });
+  }
+  const provider = await args.providerOf(pending.providerId);
+  if (!provider) {
+    throw new OAuthError('invalid_configuration', `The provider ${pending.providerId} is no longer configured`, { providerId: pending.providerId });
+  }
+
+  // RFC 9207 §2.4: checked before anything else in the response is used, error responses included.
+  if (query.iss !== undefined) {
+    if (provider.issuer && !sameIssuer(query.iss, provider.issuer)) {
+      throw new OAuthError('invalid_state', `The authorization response comes from another issuer than ${provider.id}'s (possible mix-up attack)`, {
+        providerId: provider.id,
+      });
+    }
+  } else if (provider.issParameterRequired) {
+    throw new OAuthError('invalid_state', `The authorization response of ${provider.id} lacks the iss parameter its metadata promises`, { providerId: provider.id });
+  }
+
+  if (query.error) {
+    const code = provider.errorCodes[query.error] ?? query.error;
+    const description = query.error_description ? redactText(query.error_description, [query.code]).slice(0, 300) : undefined;
+    throw new OAuthError(kindOfOAuthErrorCode(code), `${provider.id} answered the authorization request with ${code}${description ? `: ${description}` : ''}`, {
+      providerId: provider.id,
+      oauthError: code,
+      description,
+    });
+  }
+  if (!query.code) throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, { providerId: provider.id });
+  return { pending, provider, code: query.code };
+}

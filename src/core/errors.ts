@@ -1,0 +1,97 @@
+/**
+ * The error taxonomy of the core. Every failure a user can meet is one of these kinds, and the
+ * platform adapter maps each kind to one message that says what to do; no user-facing text is
+ * built here.
+ *
+ * Messages carry no secret: they are assembled from fixed words, HTTP statuses and OAuth error
+ * codes, and any text that comes from a server (`error_description`) is passed through
+ * `redactText` before it is kept.
+ */
+
+export type OAuthErrorKind =
+  /** No token is stored for this user and provider: connect first. */
+  | 'not_connected'
+  /** The grant is dead (`invalid_grant`, revoked, expired without refresh token): connect again. */
+  | 'reconnect_required'
+  /** The provider rejects the app itself (`invalid_client`, `unauthorized_client`, redirect URI mismatch, wrong endpoint): an admin must fix the settings. */
+  | 'provider_misconfigured'
+  /** Timeouts, network failures, 5xx, 429: try again later. */
+  | 'provider_unavailable'
+  /** The server answered something that is not a valid OAuth response. */
+  | 'invalid_response'
+  /** The user declined consent (`error=access_denied`, RFC 6749 §4.1.2.1). */
+  | 'access_denied'
+  /** The authorization response cannot be trusted: unknown, replayed or expired `state`, or a wrong `iss`. */
+  | 'invalid_state'
+  /** A provider definition or client setting is invalid (found before any request is made). */
+  | 'invalid_configuration';
+
+export interface OAuthErrorDetails {
+  /** The OAuth `error` code the server sent (RFC 6749 §5.2), when there was one. */
+  oauthError?: string;
+  /** The server's `error_description`, redacted. */
+  description?: string;
+  /** The HTTP status of the answer, when there was an answer. */
+  status?: number;
+  /** Whether repeating the same request later may succeed. */
+  retryable?: boolean;
+  /** The provider the error concerns. */
+  providerId?: string;
+  /** For `invalid_configuration`: the path of the offending field, e.g. `endpoints.token`. */
+  field?: string;
+}
+
+export class OAuthError extends Error {
+  readonly kind: OAuthErrorKind;
+  readonly oauthError?: string;
+  readonly description?: string;
+  readonly status?: number;
+  readonly retryable: boolean;
+  readonly providerId?: string;
+  readonly field?: string;
+
+  constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
+    super(message);
+    this.name = 'OAuthError';
+    this.kind = kind;
+    this.oauthError = details.oauthError;
+    this.description = details.description;
+    this.status = details.status;
+    this.retryable = details.retryable ?? kind === 'provider_unavailable';
+    this.providerId = details.providerId;
+    this.field = details.field;
+  }
+}
+
+export function isOAuthError(error: unknown, kind?: OAuthErrorKind): error is OAuthError {
+  return error instanceof OAuthError && (kind === undefined || error.kind === kind);
+}
+
+/**
+ * Which kind an OAuth `error` code from the token or revocation endpoint means.
+ * RFC 6749 §5.2 for the token endpoint codes, RFC 7009 §2.2.1 for `unsupported_token_type`.
+ * Provider-specific codes are translated to these by the provider's preset (`errorCodes`).
+ */
+export function kindOfOAuthErrorCode(code: string): OAuthErrorKind {
+  switch (code) {
+    case 'invalid_grant':
+      return 'reconnect_required';
+    case 'invalid_client':
+    case 'unauthorized_client':
+    case 'unsupported_grant_type':
+    case 'invalid_scope':
+    case 'redirect_uri_mismatch':
+    case 'unsupported_token_type':
+      return 'provider_misconfigured';
+    case 'access_denied':
+      return 'access_denied';
+    case 'temporarily_unavailable':
+    case 'server_error':
+    case 'slow_down':
+      return 'provider_unavailable';
+    default:
+      // `invalid_request` and unknown codes: the request was not understood. Most often a
+      // redirect_uri or parameter problem an admin can see in the settings.
+      return 'provider_misconfigured';
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The one way the app gets a usable access token. It refreshes proactively (before the margin, see
+ * `needsRefresh`), and never runs two refreshes of the same grant at once:
+ *  - within a process, callers of the same (user, provider) share one in-flight refresh;
+ *  - across processes, a `Lease` is taken first, and the stored token is read again under it, so a
+ *    refresh another instance just did is used rather than repeated. With rotating refresh tokens
+ *    (RFC 9700 §4.14.2) a repeated refresh would send a spent token and kill the grant.
+ */
+import { isOAuthError, OAuthError } from './errors';
+import type { Clock, Lease, StoredConnection, TokenStore } from './ports';
+import { needsRefresh, type TokenSet } from './tokens';
+
+export interface TokenGetterOptions {
+  tokens: TokenStore;
+  clock: Clock;
+  /** Exchanges the stored refresh token for a new token set (the token endpoint). */
+  refresh: (connection: StoredConnection & { tokens: TokenSet & { refreshToken: string } }) => Promise<TokenSet>;
+  lease: Lease;
+  marginMs?: number;
+  /** How long a lease is held at most: longer than any refresh request takes. */
+  leaseTtlMs?: number;
+  /** How long to wait for another instance's lease before giving up. */
+  leaseWaitMs?: number;
+  pollMs?: number;
+  /** Called with the connection after a successful refresh (for logs without secrets). */
+  onRefreshed?: (connection: StoredConnection) => void;
+}
+
+export interface GetOptions {
+  /**
+   * Refresh even if the stored token looks valid, unless it is no longer this access token (a
+   * 401 seen with it: someone else may already have replaced it). `true` forces a refresh.
+   */
+  refreshUnlessNot?: string | true;
+}
+
+export class TokenGetter {
+  private readonly inFlight = new Map<string, Promise<StoredConnection>>();
+
+  constructor(private readonly options: TokenGetterOptions) {}
+
+  async getAccessToken(userId: string, providerId: string, get: GetOptions = {}): Promise<string> {
+    return (await this.getConnection(userId, providerId, get)).tokens.accessToken;
+  }
+
+  /** The stored connection with an access token that is valid now (refreshed when needed). */
+  async getConnection(userId: string, providerId: string, get: GetOptions = {}): Promise<StoredConnection> {
+    const stored = await this.options.tokens.get(userId, providerId);
+    if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    if (this.isUsable(stored, get)) return stored;
+
+    const key = `${userId}\u0000${providerId}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.refreshUnderLease(userId, providerId, key, get).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private isUsable(connection: StoredConnection, get: GetOptions): boolean {
+    if (get.refreshUnlessNot === true) return false;
+    if (get.refreshUnlessNot !== undefined && connection.tokens.accessToken === get.refreshUnlessNot) return false;
+    return !needsRefresh(connection.tokens, this.options.clock.now(), this.options.marginMs);
+  }
+
+  private async refreshUnderLease(userId: string, providerId: string, key: string, get: GetOptions): Promise<StoredConnection> {
+    const { lease, clock } = this.options;
+    const deadline = clock.now() + (this.options.leaseWaitMs ?? 15_000);
+    // A forced refresh is satisfied by any refresh that happened after it was asked for.
+    const before = await this.options.tokens.get(userId, providerId);
+    const wanted: GetOptions = get.refreshUnlessNot === true && before ? { refreshUnlessNot: before.tokens.accessToken } : get;
+    for (;;) {
+      const handle = await lease.acquire(`oauth-refresh:${key}`, this.options.leaseTtlMs ?? 30_000);
+      if (handle) {
+        try {
+          return await this.refreshHoldingLease(userId, providerId, wanted);
+        } finally {
+          await handle.release();
+        }
+      }
+      // Someone else is refreshing: wait for their result rather than racing them.
+      await sleep(this.options.pollMs ?? 100);
+      const current = await this.options.tokens.get(userId, providerId);
+      if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+      if (this.isUsable(current, wanted)) return current;
+      if (clock.now() > deadline) {
+        throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
+      }
+    }
+  }
+
+  private async refreshHoldingLease(userId: string, providerId: string, get: GetOptions): Promise<StoredConnection> {
+    const { tokens } = this.options;
+    // Read again under the lease: another instance may have refreshed while we waited for it.
+    const current = await tokens.get(userId, providerId);
+    if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    if (this.isUsable(current, get)) return current;
+    const refreshToken = current.tokens.refreshToken;
+    if (!refreshToken) {
+      throw new OAuthError('reconnect_required', `The ${providerId} token expired and the provider gave no refresh token`, { providerId });
+    }
+    let renewed: TokenSet;
+    try {
+      renewed = await this.options.refresh({ ...current, tokens: { ...current.tokens, refreshToken } });
+    } catch (error) {
+      if (isOAuthError(error, 'reconnect_required')) return this.afterDeadGrant(userId, providerId, refreshToken, error);
+      throw error;
+    }
+    const updated: StoredConnection = { ...current, tokens: renewed };
+    await tokens.put(updated);
+    this.options.onRefreshed?.(updated);
+    return updated;
+  }
+
+  /**
+   * `invalid_grant` on refresh. Read again before declaring the connection dead: a refresh by an
+   * instance that did not respect the lease may have stored a new token meanwhile. Otherwise the
+   * record is removed, so status and the next call say "connect again" rather than fail forever.
+   */
+  private async afterDeadGrant(userId: string, providerId: string, spentRefreshToken: string, error: OAuthError): Promise<StoredConnection> {
+    const again = await this.options.tokens.get(userId, providerId);
+    if (again && again.tokens.refreshToken !== spentRefreshToken && !needsRefresh(again.tokens, this.options.clock.now(), this.options.marginMs)) {
+      return again;
+    }
+    if (again && again.tokens.refreshToken === spentRefreshToken) await this.options.tokens.delete(userId, providerId);
+    throw error;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

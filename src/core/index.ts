@@ -1,0 +1,14 @@
+/** The platform-free OAuth 2.0 core. Nothing here imports a chat platform. */
+export * from './errors';
+export * from './ports';
+export * from './provider';
+export * from './tokens';
+export * from './redact';
+export { beginAuthorization, readAuthorizationResponse, pkceChallenge, randomToken, DEFAULT_STATE_TTL_MS, type AuthorizationStart, type CallbackQuery } from './authorize';
+export { MetadataCache, openidConfigurationUrl, oauthMetadataUrl } from './discovery';
+export { buildTokenRequest, readTokenResponse, requestTokens, type TokenGrant } from './token';
+export { buildRevocationRequests, revokeTokens, type RevocationOutcome, type RevocationResult } from './revoke';
+export { buildProfileRequest, readProfileResponse, type Profile } from './profile';
+export { TokenGetter, type GetOptions, type TokenGetterOptions } from './getter';
+export { OAuthConnector, type CompletedAuthorization, type ConnectorOptions, type ProviderRegistry } from './connector';
+export { PRESETS, findPreset, definitionFromPreset, type Preset, type PresetOptions } from './providers';

@@ -1,0 +1,171 @@
+/**
+ * A provider is data: endpoints and quirks, validated here once, at the edge. Presets (providers/)
+ * produce this input; admins' "custom" settings produce it too. Inside the core it is trusted.
+ */
+import { z } from 'zod';
+import { OAuthError } from './errors';
+
+/** RFC 6749 §3.1 and §3.2 require TLS; plain http is accepted on loopback only (local tests, demos). */
+const endpointUrl = z.string().refine(isAcceptableEndpoint, {
+  message: 'must be an absolute https:// URL (http:// only on localhost or 127.0.0.1)',
+});
+
+export function isAcceptableEndpoint(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.hash) return false; // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+export const CLIENT_AUTH_METHODS = [
+  /** RFC 6749 §2.3.1, the method every server must support. */
+  'client_secret_basic',
+  /** RFC 6749 §2.3.1, credentials in the form body. */
+  'client_secret_post',
+  /** Public client: no secret, PKCE carries the proof (RFC 7636). */
+  'none',
+  /**
+   * Credentials in the query string of the token request. Weaker: URLs end up in proxy and server
+   * logs (RFC 6749 §2.3.1 forbids it). Accepted only for a provider marked `weakerClientAuth`.
+   */
+  'client_secret_query',
+] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+const params = z.record(z.string(), z.string());
+
+export const providerDefinitionSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes, starting with a letter or digit'),
+    displayName: z.string().trim().min(1, 'must not be empty').max(64),
+    /**
+     * The authorization server's issuer identifier (RFC 8414 §2). With `discovery`, endpoints come
+     * from its metadata; it is also what the `iss` response parameter must equal (RFC 9207).
+     */
+    issuer: endpointUrl.optional(),
+    /** Where metadata is found: OpenID Connect Discovery 1.0 §4, or RFC 8414 §3. */
+    discovery: z.enum(['none', 'openid', 'oauth']).default('none'),
+    endpoints: z
+      .object({
+        authorization: endpointUrl.optional(),
+        token: endpointUrl.optional(),
+        revocation: endpointUrl.optional(),
+        userinfo: endpointUrl.optional(),
+      })
+      .default({}),
+    scopes: z
+      .object({
+        default: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)')).default([]),
+        /** RFC 6749 §3.3 says space; some providers (Slack) use commas. */
+        delimiter: z.enum([' ', ',']).default(' '),
+        /** The authorization parameter that carries user scopes (Slack: `user_scope`). */
+        param: z.string().regex(/^[a-z_]+$/).default('scope'),
+      })
+      .default({ default: [], delimiter: ' ', param: 'scope' }),
+    clientAuth: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+    /** Must be set to use `client_secret_query`: the preset says it knows the method is weaker. */
+    weakerClientAuth: z.boolean().default(false),
+    /** PKCE with S256 (RFC 7636 §4.2; OAuth 2.0 Security BCP, RFC 9700 §2.1.1). */
+    pkce: z.boolean().default(true),
+    authorizationParams: params.default({}),
+    tokenParams: params.default({}),
+    /** RFC 6749 §4.1.3: REQUIRED when the authorization request included it, which ours always does. */
+    redirectUriAtTokenExchange: z.boolean().default(true),
+    /** GitLab documents redirect_uri on refresh requests too (docs.gitlab.com/api/oauth2). */
+    redirectUriAtRefresh: z.boolean().default(false),
+    /** RFC 6749 §4.1.3 says form; Atlassian documents a JSON body. */
+    tokenRequestFormat: z.enum(['form', 'json']).default('form'),
+    /** Where the token sits in the token response, e.g. ['authed_user'] for Slack user tokens. */
+    tokenPath: z.array(z.string().min(1)).default([]),
+    /** Provider error codes translated to RFC 6749 §5.2 codes, e.g. GitHub's `bad_verification_code` → `invalid_grant`. */
+    errorCodes: params.default({}),
+    revocation: z
+      .object({
+        /**
+         * rfc7009: POST token + token_type_hint with client authentication (RFC 7009 §2.1).
+         * bearer: POST with the access token as Bearer credentials (Dropbox, Slack).
+         * github: DELETE /applications/{client_id}/token with Basic client credentials.
+         */
+        style: z.enum(['rfc7009', 'bearer', 'github']).default('rfc7009'),
+      })
+      .default({ style: 'rfc7009' }),
+    /** Where to read who the user is at the provider, and the path to a readable account name. */
+    profile: z
+      .object({
+        url: endpointUrl.optional(),
+        method: z.enum(['GET', 'POST']).default('GET'),
+        accountNamePath: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`'),
+      })
+      .optional(),
+  })
+  .strict()
+  .superRefine((def, ctx) => {
+    if (def.discovery !== 'none' && !def.issuer) {
+      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when discovery is on' });
+    }
+    if (def.discovery === 'none') {
+      for (const name of ['authorization', 'token'] as const) {
+        if (!def.endpoints[name]) {
+          ctx.addIssue({ code: 'custom', path: ['endpoints', name], message: 'is required (or give an issuer with discovery)' });
+        }
+      }
+    }
+    if (def.clientAuth === 'client_secret_query' && !def.weakerClientAuth) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientAuth'],
+        message: 'client_secret_query puts the secret in URLs; it is allowed only for a provider that requires it (weakerClientAuth: true)',
+      });
+    }
+    if (def.clientAuth === 'none' && !def.pkce) {
+      ctx.addIssue({ code: 'custom', path: ['pkce'], message: 'must be on for a public client (RFC 9700 §2.1.1)' });
+    }
+  });
+
+export type ProviderInput = z.input<typeof providerDefinitionSchema>;
+export type ProviderDefinition = z.output<typeof providerDefinitionSchema>;
+
+/**
+ * Validates a provider definition. Throws `invalid_configuration` naming the first bad field and
+ * what is wrong with it, e.g. `endpoints.token: must be an absolute https:// URL`.
+ */
+export function parseProviderDefinition(input: unknown): ProviderDefinition {
+  const result = providerDefinitionSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.map(String).join('.') || '(definition)';
+  const id = typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : undefined;
+  throw new OAuthError('invalid_configuration', `Provider definition${id ? ` "${id}"` : ''}: ${field}: ${describeIssue(issue)}`, {
+    field,
+    providerId: id,
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_value' && 'values' in issue) return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_type') return `must be ${issue.expected}`;
+  return issue.message;
+}
+
+/** A provider whose endpoints are all known: after discovery, or directly for `discovery: 'none'`. */
+export interface ResolvedProvider extends ProviderDefinition {
+  endpoints: ProviderDefinition['endpoints'] & { authorization: string; token: string };
+  /** RFC 9207 §3: the server said it always sends `iss`; a response without it is then refused. */
+  issParameterRequired: boolean;
+}
+
+/** The app's registration at the provider. */
+export interface ClientCredentials {
+  clientId: string;
+  clientSecret?: string;
+  /** Exactly as registered at the provider (RFC 6749 §3.1.2). */
+  redirectUri: string;
+}

@@ -1,0 +1,25 @@
+import type { Preset } from './preset';
+
+/**
+ * Asana, "OAuth" (https://developers.asana.com/docs/oauth):
+ * - https://app.asana.com/-/oauth_authorize, -/oauth_token, -/oauth_revoke;
+ * - client credentials in the form body (older docs put them in the query string; the core's
+ *   `client_secret_query` exists for such servers, marked weaker); PKCE S256;
+ * - the account name: `data.name` of GET /api/1.0/users/me (https://developers.asana.com/reference/getuser).
+ */
+export const asana: Preset = {
+  key: 'asana',
+  label: 'Asana',
+  docs: 'https://developers.asana.com/docs/oauth',
+  build: (o) => ({
+    id: o.id,
+    displayName: o.displayName ?? 'Asana',
+    endpoints: {
+      authorization: 'https://app.asana.com/-/oauth_authorize',
+      token: 'https://app.asana.com/-/oauth_token',
+      revocation: 'https://app.asana.com/-/oauth_revoke',
+    },
+    clientAuth: 'client_secret_post',
+    profile: { url: 'https://app.asana.com/api/1.0/users/me', accountNamePath: 'data.name' },
+  }),
+};

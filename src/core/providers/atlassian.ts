@@ -1,0 +1,30 @@
+import type { Preset } from './preset';
+
+/**
+ * Atlassian Cloud, "OAuth 2.0 (3LO) apps":
+ * https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/
+ * - `audience=api.atlassian.com` and `prompt=consent` on the authorization request;
+ * - `offline_access` for a refresh token; refresh tokens rotate (reuse of an old one outside a
+ *   short leeway invalidates the family): the getter's single flight matters here most;
+ * - the token request is documented with a JSON body;
+ * - no revocation endpoint is documented: disconnecting deletes the local tokens only;
+ * - the account name: `email` of GET https://api.atlassian.com/me (scope read:me).
+ */
+export const atlassian: Preset = {
+  key: 'atlassian',
+  label: 'Atlassian (Jira, Confluence)',
+  docs: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
+  build: (o) => ({
+    id: o.id,
+    displayName: o.displayName ?? 'Atlassian',
+    endpoints: {
+      authorization: 'https://auth.atlassian.com/authorize',
+      token: 'https://auth.atlassian.com/oauth/token',
+    },
+    scopes: { default: ['read:me', 'offline_access'] },
+    clientAuth: 'client_secret_post',
+    tokenRequestFormat: 'json',
+    authorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
+    profile: { url: 'https://api.atlassian.com/me', accountNamePath: 'email' },
+  }),
+};

@@ -1,0 +1,37 @@
+import type { Preset } from './preset';
+
+/**
+ * GitHub OAuth apps, "Authorizing OAuth apps":
+ * https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+ * - the token endpoint answers form-encoded unless `Accept: application/json` (the core always asks
+ *   for JSON and reads both), and answers errors with HTTP 200 (`bad_verification_code`, …);
+ * - granted scopes come back comma-separated (the core splits on commas too);
+ * - PKCE S256 since 2025-07-14 (github.blog/changelog/2025-07-14-pkce-support-for-oauth-and-github-app-authentication);
+ * - no RFC 7009 endpoint: DELETE /applications/{client_id}/token with Basic client credentials
+ *   (https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token);
+ * - OAuth app tokens do not expire and come without refresh token.
+ */
+export const github: Preset = {
+  key: 'github',
+  label: 'GitHub',
+  docs: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
+  build: (o) => ({
+    id: o.id,
+    displayName: o.displayName ?? 'GitHub',
+    endpoints: {
+      authorization: 'https://github.com/login/oauth/authorize',
+      token: 'https://github.com/login/oauth/access_token',
+      revocation: 'https://api.github.com/applications/{client_id}/token',
+    },
+    scopes: { default: ['read:user'] },
+    clientAuth: 'client_secret_post',
+    errorCodes: {
+      bad_verification_code: 'invalid_grant',
+      bad_refresh_token: 'invalid_grant',
+      incorrect_client_credentials: 'invalid_client',
+      redirect_uri_mismatch: 'redirect_uri_mismatch',
+    },
+    revocation: { style: 'github' },
+    profile: { url: 'https://api.github.com/user', accountNamePath: 'login' },
+  }),
+};

@@ -1,0 +1,32 @@
+import { requireSite, type Preset } from './preset';
+
+/**
+ * GitLab (gitlab.com or a self-managed instance), "OAuth 2.0 identity provider API":
+ * https://docs.gitlab.com/api/oauth2/
+ * - endpoints under the instance URL; PKCE S256; client credentials in the body as documented;
+ * - redirect_uri is sent on refresh too, as the documented refresh request does;
+ * - refreshing rotates both tokens (the old refresh token stops working);
+ * - the account name: `username` of GET /api/v4/user (https://docs.gitlab.com/api/users/#get-the-current-user).
+ */
+export const gitlab: Preset = {
+  key: 'gitlab',
+  label: 'GitLab',
+  docs: 'https://docs.gitlab.com/api/oauth2/',
+  needs: 'site',
+  build: (o) => {
+    const site = o.site?.trim() ? requireSite(o, 'GitLab') : 'https://gitlab.com';
+    return {
+      id: o.id,
+      displayName: o.displayName ?? 'GitLab',
+      endpoints: {
+        authorization: `${site}/oauth/authorize`,
+        token: `${site}/oauth/token`,
+        revocation: `${site}/oauth/revoke`,
+      },
+      scopes: { default: ['read_user'] },
+      clientAuth: 'client_secret_post',
+      redirectUriAtRefresh: true,
+      profile: { url: `${site}/api/v4/user`, accountNamePath: 'username' },
+    };
+  },
+};

@@ -1,0 +1,30 @@
+import type { Preset } from './preset';
+
+/**
+ * Google, "Using OAuth 2.0 for Web Server Applications":
+ * https://developers.google.com/identity/protocols/oauth2/web-server
+ * - a refresh token only with `access_type=offline`, and again after the first consent only with
+ *   `prompt=consent` (otherwise a reconnect yields no refresh token);
+ * - revocation: POST https://oauth2.googleapis.com/revoke with `token` (RFC 7009 shape);
+ * - userinfo: https://developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo
+ */
+export const google: Preset = {
+  key: 'google',
+  label: 'Google',
+  docs: 'https://developers.google.com/identity/protocols/oauth2/web-server',
+  build: (o) => ({
+    id: o.id,
+    displayName: o.displayName ?? 'Google',
+    issuer: 'https://accounts.google.com',
+    endpoints: {
+      authorization: 'https://accounts.google.com/o/oauth2/v2/auth',
+      token: 'https://oauth2.googleapis.com/token',
+      revocation: 'https://oauth2.googleapis.com/revoke',
+      userinfo: 'https://openidconnect.googleapis.com/v1/userinfo',
+    },
+    scopes: { default: ['openid', 'email', 'profile'] },
+    clientAuth: 'client_secret_post',
+    authorizationParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
+    profile: { accountNamePath: 'email' },
+  }),
+};

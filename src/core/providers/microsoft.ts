@@ -1,0 +1,37 @@
+import { OAuthError } from '../errors';
+import type { Preset } from './preset';
+
+/**
+ * Microsoft identity platform (Entra ID) v2.0, "OAuth 2.0 authorization code flow":
+ * https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow
+ * - the tenant is part of the URL: a tenant ID (GUID), a verified domain, or common /
+ *   organizations / consumers;
+ * - a refresh token only with the `offline_access` scope;
+ * - no token revocation endpoint for clients (https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens):
+ *   disconnecting deletes the local tokens only;
+ * - the account name: `userPrincipalName` of Microsoft Graph GET /v1.0/me.
+ */
+export const microsoft: Preset = {
+  key: 'microsoft',
+  label: 'Microsoft (Entra ID)',
+  docs: 'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
+  needs: 'tenant',
+  build: (o) => {
+    const tenant = (o.tenant ?? '').trim() || 'common';
+    if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$/.test(tenant)) {
+      throw new OAuthError('invalid_configuration', `tenant: must be a tenant ID, a domain, or common / organizations / consumers, not "${tenant.slice(0, 80)}"`, {
+        field: 'tenant',
+        providerId: o.id,
+      });
+    }
+    const base = `https://login.microsoftonline.com/${tenant}/oauth2/v2.0`;
+    return {
+      id: o.id,
+      displayName: o.displayName ?? 'Microsoft',
+      endpoints: { authorization: `${base}/authorize`, token: `${base}/token` },
+      scopes: { default: ['openid', 'profile', 'email', 'offline_access', 'User.Read'] },
+      clientAuth: 'client_secret_post',
+      profile: { url: 'https://graph.microsoft.com/v1.0/me', accountNamePath: 'userPrincipalName' },
+    };
+  },
+};

@@ -1,0 +1,31 @@
+import { requireSite, type Preset } from './preset';
+
+/**
+ * Redmine 6 (built-in OAuth 2 provider, Doorkeeper; https://www.redmine.org/issues/24808) and Planio
+ * (https://plan.io/redmine-api-oauth2/), under the site URL:
+ * - /oauth/authorize, /oauth/token, /oauth/revoke (Doorkeeper's routes);
+ * - scopes are Redmine permission names (`view_issues`, `add_issues`, …), space-separated;
+ * - the account name: `user.login` of GET /users/current.json (https://www.redmine.org/projects/redmine/wiki/Rest_Users).
+ * The out-of-band redirect (urn:ietf:wg:oauth:2.0:oob) is not used: the app has a real redirect URI.
+ */
+export const redmine: Preset = {
+  key: 'redmine',
+  label: 'Redmine / Planio',
+  docs: 'https://www.redmine.org/issues/24808',
+  needs: 'site',
+  build: (o) => {
+    const site = requireSite(o, 'Redmine / Planio');
+    return {
+      id: o.id,
+      displayName: o.displayName ?? 'Redmine',
+      endpoints: {
+        authorization: `${site}/oauth/authorize`,
+        token: `${site}/oauth/token`,
+        revocation: `${site}/oauth/revoke`,
+      },
+      scopes: { default: ['view_issues'] },
+      clientAuth: 'client_secret_basic',
+      profile: { url: `${site}/users/current.json`, accountNamePath: 'user.login' },
+    };
+  },
+};

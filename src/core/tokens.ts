@@ -1,0 +1,81 @@
+/**
+ * Token sets: what a token response means once received. Expiry is absolute (computed at receipt
+ * from the relative `expires_in`, RFC 6749 §5.1), so it can be checked at any later time.
+ */
+import { z } from 'zod';
+
+export interface TokenSet {
+  accessToken: string;
+  /** As the server named it (`Bearer`, Slack's `user`). */
+  tokenType: string;
+  refreshToken?: string;
+  /** Epoch ms; absent when the server gave no `expires_in` (the token has no known end). */
+  expiresAt?: number;
+  /** Epoch ms at which this access token was received. */
+  obtainedAt: number;
+  /** Granted scopes: the response's `scope`, else what was asked for (RFC 6749 §5.1). */
+  scopes: string[];
+  idToken?: string;
+}
+
+/** `expires_in` as JSON number or, in form-encoded answers (GitHub), as a string of digits. */
+const seconds = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().nonnegative());
+
+/** RFC 6749 §5.1 successful response, after the provider's nesting (`tokenPath`) is applied. */
+export const tokenResponseSchema = z.object({
+  access_token: z.string().min(1, 'is empty'),
+  // REQUIRED by RFC 6749 §5.1, yet omitted by some servers; Bearer (RFC 6750) is what they mean.
+  token_type: z.string().min(1).default('Bearer'),
+  expires_in: seconds.optional(),
+  refresh_token: z.string().min(1).optional(),
+  scope: z.string().optional(),
+  id_token: z.string().optional(),
+});
+
+export type TokenResponse = z.output<typeof tokenResponseSchema>;
+
+export function tokenSetFromResponse(
+  response: TokenResponse,
+  at: { now: number; requestedScopes: ReadonlyArray<string>; previous?: TokenSet },
+): TokenSet {
+  const { previous } = at;
+  return {
+    accessToken: response.access_token,
+    tokenType: response.token_type,
+    // RFC 6749 §6: the server MAY issue a new refresh token; when it does not, the old one stays valid.
+    refreshToken: response.refresh_token ?? previous?.refreshToken,
+    // expires_in of 0 is treated as "already expired" rather than "never": the next use refreshes.
+    expiresAt: response.expires_in === undefined ? undefined : at.now + response.expires_in * 1000,
+    obtainedAt: at.now,
+    scopes: response.scope !== undefined ? splitScopes(response.scope) : previous?.scopes ?? [...at.requestedScopes],
+    idToken: response.id_token ?? previous?.idToken,
+  };
+}
+
+/**
+ * Granted scopes as a list. Split on spaces (RFC 6749 §3.3) and on commas: GitHub asks for
+ * space-separated scopes but answers comma-separated ones, Slack uses commas both ways, and no
+ * provider's scope names contain a comma.
+ */
+export function splitScopes(scope: string): string[] {
+  return scope.split(/[\s,]+/).filter(Boolean);
+}
+
+export const DEFAULT_REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * Whether the access token should be refreshed before use: when less than the margin remains.
+ * The margin is at most half the token's lifetime, so a 2-second token is not refreshed forever.
+ * A token without expiry is used until the server rejects it.
+ */
+export function needsRefresh(tokens: TokenSet, now: number, marginMs = DEFAULT_REFRESH_MARGIN_MS): boolean {
+  if (tokens.expiresAt === undefined) return false;
+  const lifetime = tokens.expiresAt - tokens.obtainedAt;
+  const margin = Math.min(marginMs, lifetime / 2);
+  return tokens.expiresAt - now <= margin;
+}
+
+/** For display: the last four characters and the length, never the token. */
+export function maskToken(token: string): { last4: string; length: number } {
+  return { last4: token.length > 8 ? token.slice(-4) : '', length: token.length };
+}
