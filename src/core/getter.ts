@@ -84,7 +84,7 @@ export class TokenGetter {
       const current = await this.options.tokens.get(userId, providerId);
       if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
       if (this.isUsable(current, wanted)) return current;
-      if (clock.now() > deadline) {
+      if (clock.now() >= deadline) {
         throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
       }
     }

@@ -39,6 +39,9 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 const params = z.record(z.string(), z.string());
 
+/** Parameters the core sets itself on the authorization request; a definition may not supply them. */
+const RESERVED_AUTHORIZATION_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
+
 export const providerDefinitionSchema = z
   .object({
     id: z
@@ -82,7 +85,10 @@ export const providerDefinitionSchema = z
     redirectUriAtRefresh: z.boolean().default(false),
     /** RFC 6749 §4.1.3 says form; Atlassian documents a JSON body. */
     tokenRequestFormat: z.enum(['form', 'json']).default('form'),
-    /** Where the token sits in the token response, e.g. ['authed_user'] for Slack user tokens. */
+    /**
+     * Where the token sits in the code exchange answer, e.g. ['authed_user'] for Slack user tokens.
+     * Refresh answers are read at the top level (Slack sends a refreshed user token there).
+     */
     tokenPath: z.array(z.string().min(1)).default([]),
     /** Provider error codes translated to RFC 6749 §5.2 codes, e.g. GitHub's `bad_verification_code` → `invalid_grant`. */
     errorCodes: params.default({}),
@@ -123,6 +129,11 @@ export const providerDefinitionSchema = z
         path: ['clientAuth'],
         message: 'client_secret_query puts the secret in URLs; it is allowed only for a provider that requires it (weakerClientAuth: true)',
       });
+    }
+    for (const name of Object.keys(def.authorizationParams)) {
+      if (RESERVED_AUTHORIZATION_PARAMS.includes(name) || name === def.scopes.param) {
+        ctx.addIssue({ code: 'custom', path: ['authorizationParams', name], message: 'is set by the connector itself and cannot be given here' });
+      }
     }
     if (def.clientAuth === 'none' && !def.pkce) {
       ctx.addIssue({ code: 'custom', path: ['pkce'], message: 'must be on for a public client (RFC 9700 §2.1.1)' });

@@ -100,6 +100,8 @@ async function revokeOne(ctx: { transport: HttpTransport; timeoutMs?: number }, 
   // RFC 7009 §2.2: 200 means revoked, or the token was already invalid. Slack says ok:false in a 200.
   if (status >= 200 && status < 300 && !error && body.fields?.ok !== false) return { token, result: 'revoked' };
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };
+  // RFC 7009 §2.2: a token that is already invalid counts as revoked (Slack says token_revoked).
+  if (error === 'invalid_grant' && status < 500) return { token, result: 'revoked' };
   const reason =
     status === 401 || error === 'invalid_client'
       ? 'the provider refused the client credentials'

@@ -46,7 +46,12 @@ export function buildTokenRequest(provider: ResolvedProvider, client: ClientCred
  * nothing half-valid comes out. `secrets` are the values the request carried, redacted from any
  * server text kept in the error.
  */
-export function readTokenResponse(provider: ResolvedProvider, response: HttpResponse, secrets: ReadonlyArray<string | undefined>): TokenResponse {
+export function readTokenResponse(
+  provider: ResolvedProvider,
+  response: HttpResponse,
+  secrets: ReadonlyArray<string | undefined>,
+  grantType: TokenGrant['type'] = 'authorization_code',
+): TokenResponse {
   const body = decodeBody(response);
   const fields = body.fields;
   const where = `The token endpoint of ${provider.id}`;
@@ -77,11 +82,12 @@ export function readTokenResponse(provider: ResolvedProvider, response: HttpResp
       status: response.status,
     });
   }
-  const tokenFields = provider.tokenPath.length ? readPath(fields, provider.tokenPath) : fields;
+  const tokenPath = grantType === 'authorization_code' ? provider.tokenPath : [];
+  const tokenFields = tokenPath.length ? readPath(fields, tokenPath) : fields;
   const parsed = tokenResponseSchema.safeParse(tokenFields ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const field = [...provider.tokenPath, ...issue.path.map(String)].join('.');
+    const field = [...tokenPath, ...issue.path.map(String)].join('.');
     const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : issue.message;
     throw new OAuthError('invalid_response', `${where} answered without a usable token: ${field} ${problem}`, { providerId: provider.id, status: response.status });
   }
@@ -123,7 +129,7 @@ export async function requestTokens(ctx: TokenEndpointContext, provider: Resolve
     grant.type === 'authorization_code'
       ? [client.clientSecret, grant.code, grant.codeVerifier]
       : [client.clientSecret, grant.previous.refreshToken, grant.previous.accessToken];
-  const tokenResponse = readTokenResponse(provider, response, secrets);
+  const tokenResponse = readTokenResponse(provider, response, secrets, grant.type);
   return tokenSetFromResponse(tokenResponse, {
     now: ctx.clock.now(),
     requestedScopes: grant.type === 'authorization_code' ? grant.requestedScopes : grant.previous.scopes,

@@ -33,6 +33,7 @@ export const slack: Preset = {
       invalid_refresh_token: 'invalid_grant',
       token_revoked: 'invalid_grant',
       token_expired: 'invalid_grant',
+      invalid_auth: 'invalid_grant',
       bad_client_secret: 'invalid_client',
       invalid_client_id: 'invalid_client',
       bad_redirect_uri: 'redirect_uri_mismatch',

@@ -1,0 +1,146 @@
+import { OAuthError } from '../../src/core/errors';
+import { TokenGetter, type TokenGetterOptions } from '../../src/core/getter';
+import type { Lease, StoredConnection } from '../../src/core/ports';
+import type { TokenSet } from '../../src/core/tokens';
+import { MemoryLease, MemoryTokenStore } from '../../src/node/memory-stores';
+
+let now = 1_700_000_000_000;
+const clock = { now: () => now };
+
+function tokens(access: string, refresh: string | undefined, lifetimeS = 3600): TokenSet {
+  return { accessToken: access, tokenType: 'Bearer', refreshToken: refresh, obtainedAt: now, expiresAt: now + lifetimeS * 1000, scopes: ['read'] };
+}
+
+async function storeWith(set: TokenSet, store = new MemoryTokenStore()): Promise<MemoryTokenStore> {
+  await store.put({ userId: 'u1', providerId: 'acme', tokens: set, connectedAt: now });
+  return store;
+}
+
+/** A refresh "server" that rotates: each refresh token works once, as with rotation on. */
+function rotatingServer(delayMs = 20) {
+  let serial = 0;
+  const spent = new Set<string>();
+  const calls: string[] = [];
+  const refresh: TokenGetterOptions['refresh'] = async (connection: StoredConnection & { tokens: { refreshToken: string } }) => {
+    const presented = connection.tokens.refreshToken;
+    calls.push(presented);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (spent.has(presented)) throw new OAuthError('reconnect_required', 'invalid_grant', { oauthError: 'invalid_grant' });
+    spent.add(presented);
+    serial += 1;
+    return tokens(`access-${serial}`, `refresh-${serial}`);
+  };
+  return { refresh, calls };
+}
+
+function getter(store: MemoryTokenStore, refresh: TokenGetterOptions['refresh'], lease: Lease = new MemoryLease(clock.now)) {
+  return new TokenGetter({ tokens: store, clock, refresh, lease, pollMs: 5 });
+}
+
+describe('token getter', () => {
+  beforeEach(() => {
+    now = 1_700_000_000_000;
+  });
+
+  it('returns a valid token without refreshing', async () => {
+    const server = rotatingServer();
+    const store = await storeWith(tokens('access-0', 'refresh-0'));
+    await expect(getter(store, server.refresh).getAccessToken('u1', 'acme')).resolves.toBe('access-0');
+    expect(server.calls).toEqual([]);
+  });
+
+  it('refreshes proactively inside the margin and stores the result', async () => {
+    const server = rotatingServer();
+    const store = await storeWith(tokens('access-0', 'refresh-0'));
+    now += 3550_000; // 50 s left, margin 60 s
+    await expect(getter(store, server.refresh).getAccessToken('u1', 'acme')).resolves.toBe('access-1');
+    expect((await store.get('u1', 'acme'))?.tokens.refreshToken).toBe('refresh-1');
+  });
+
+  it('shares one refresh between concurrent callers in a process', async () => {
+    const server = rotatingServer();
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    now += 2000;
+    const g = getter(store, server.refresh);
+    const results = await Promise.all(Array.from({ length: 25 }, () => g.getAccessToken('u1', 'acme')));
+    expect(new Set(results)).toEqual(new Set(['access-1']));
+    expect(server.calls).toEqual(['refresh-0']);
+  });
+
+  it('across two instances sharing a lease, refreshes once and never sends a rotated refresh token again', async () => {
+    const server = rotatingServer(30);
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    const lease = new MemoryLease(clock.now);
+    now += 2000;
+    const instanceA = getter(store, server.refresh, lease);
+    const instanceB = getter(store, server.refresh, lease);
+    const [a, b] = await Promise.all([instanceA.getAccessToken('u1', 'acme'), instanceB.getAccessToken('u1', 'acme')]);
+    expect([a, b]).toEqual(['access-1', 'access-1']);
+    expect(server.calls).toEqual(['refresh-0']);
+  });
+
+  it('after taking the lease, reads the token again and uses a refresh done elsewhere', async () => {
+    const server = rotatingServer();
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    now += 2000;
+    const lease = new MemoryLease(clock.now);
+    // Another instance refreshes between our first read and our lease.
+    const racing = {
+      async acquire(key: string, ttl: number) {
+        await store.put({ userId: 'u1', providerId: 'acme', tokens: tokens('access-elsewhere', 'refresh-elsewhere'), connectedAt: now });
+        return lease.acquire(key, ttl);
+      },
+    };
+    await expect(getter(store, server.refresh, racing).getAccessToken('u1', 'acme')).resolves.toBe('access-elsewhere');
+    expect(server.calls).toEqual([]);
+  });
+
+  it('says not connected when nothing is stored', async () => {
+    await expect(getter(new MemoryTokenStore(), rotatingServer().refresh).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'not_connected' });
+  });
+
+  it('asks to reconnect when the token expired and there is no refresh token', async () => {
+    const store = await storeWith(tokens('access-0', undefined, 60));
+    now += 61_000;
+    await expect(getter(store, rotatingServer().refresh).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
+  });
+
+  it('on invalid_grant removes the dead connection so the user is asked to connect again', async () => {
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    now += 2000;
+    const dead: TokenGetterOptions['refresh'] = async () => {
+      throw new OAuthError('reconnect_required', 'invalid_grant', { oauthError: 'invalid_grant' });
+    };
+    await expect(getter(store, dead).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
+    expect(await store.get('u1', 'acme')).toBeUndefined();
+  });
+
+  it('on invalid_grant uses a token stored meanwhile by someone else instead of giving up', async () => {
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    now += 2000;
+    const lostRace: TokenGetterOptions['refresh'] = async () => {
+      await store.put({ userId: 'u1', providerId: 'acme', tokens: tokens('access-winner', 'refresh-winner'), connectedAt: now });
+      throw new OAuthError('reconnect_required', 'invalid_grant', { oauthError: 'invalid_grant' });
+    };
+    await expect(getter(store, lostRace).getAccessToken('u1', 'acme')).resolves.toBe('access-winner');
+    expect(await store.get('u1', 'acme')).toBeDefined();
+  });
+
+  it('a forced refresh after a 401 is satisfied by a token another caller already renewed', async () => {
+    const server = rotatingServer();
+    const store = await storeWith(tokens('access-0', 'refresh-0'));
+    const g = getter(store, server.refresh);
+    await expect(g.getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).resolves.toBe('access-1');
+    // A second caller who also saw access-0 rejected gets access-1 without a second refresh.
+    await expect(g.getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).resolves.toBe('access-1');
+    expect(server.calls).toEqual(['refresh-0']);
+  });
+
+  it('waits for a lease held elsewhere and gives up with a retryable error when it is never released', async () => {
+    const store = await storeWith(tokens('access-0', 'refresh-0', 2));
+    now += 2000;
+    const held = { acquire: async () => undefined };
+    const g = new TokenGetter({ tokens: store, clock, refresh: rotatingServer().refresh, lease: held, pollMs: 1, leaseWaitMs: 0 });
+    await expect(g.getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'provider_unavailable', retryable: true });
+  });
+});

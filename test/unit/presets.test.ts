@@ -1,0 +1,457 @@
+/**
+ * Every provider quirk a preset encodes, checked on the exact request the core sends (method, URL,
+ * headers, body) or on how the core reads the provider's answer. Quirks: src/core/providers/*.ts and
+ * /work/shared/notes/oauth-field-notes.md ("Provider behaviour a connector must absorb").
+ */
+import { beginAuthorization, pkceChallenge } from '../../src/core/authorize';
+import { MetadataCache, resolveWithoutDiscovery } from '../../src/core/discovery';
+import { OAuthError } from '../../src/core/errors';
+import type { HttpResponse } from '../../src/core/ports';
+import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
+import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../../src/core/providers';
+import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
+import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
+import { buildTokenRequest, requestTokens, type TokenGrant } from '../../src/core/token';
+import type { TokenSet } from '../../src/core/tokens';
+import { MemoryStateStore } from '../../src/node/memory-stores';
+import { RecordingTransport, basicOf, json, type Answer } from '../support/recording-transport';
+
+const NOW = 1_700_000_000_000;
+const clock = { now: () => NOW };
+const client: ClientCredentials = { clientId: 'client-1', clientSecret: 's3cret-value', redirectUri: 'https://chat.example.com/api/apps/public/app-id/complete' };
+const SECRET_CARRIERS = { client_id: 'client-1', client_secret: 's3cret-value' };
+const tokens: TokenSet = { accessToken: 'at-1', tokenType: 'Bearer', refreshToken: 'rt-1', obtainedAt: NOW, scopes: [] };
+const form = RecordingTransport.form;
+
+function preset(key: string): Preset {
+  const found = findPreset(key);
+  if (!found) throw new Error(`no preset ${key}`);
+  return found;
+}
+
+/** A preset built into a provider whose endpoints are known (no discovery). */
+function provider(key: string, options: Partial<PresetOptions> = {}): ResolvedProvider {
+  return resolveWithoutDiscovery(definitionFromPreset(preset(key), { id: key, ...options }));
+}
+
+function codeGrant(p: ResolvedProvider): TokenGrant {
+  return { type: 'authorization_code', code: 'code-1', codeVerifier: p.pkce ? 'verifier-1' : undefined, redirectUri: client.redirectUri, requestedScopes: p.scopes.default };
+}
+const refreshGrant: TokenGrant = { type: 'refresh_token', previous: { ...tokens, refreshToken: 'rt-1' } };
+
+/** Starts an authorization; returns the URL the browser is sent to and what was stored for the callback. */
+async function authorize(p: ResolvedProvider) {
+  const states = new MemoryStateStore();
+  const start = await beginAuthorization({ provider: p, client, userId: 'user-1', states, clock });
+  const pending = await states.take(start.state);
+  const url = new URL(start.url);
+  return { url, params: url.searchParams, endpoint: `${url.origin}${url.pathname}`, state: start.state, pending: pending! };
+}
+
+/** Exchanges `code-1` against a scripted token endpoint; returns the token set and the request sent. */
+async function exchange(p: ResolvedProvider, answer: Answer, grant: TokenGrant = codeGrant(p)) {
+  const transport = new RecordingTransport().answer(answer);
+  const result = await requestTokens({ transport, clock }, p, client, grant);
+  expect(transport.requests).toHaveLength(1);
+  return { tokens: result, request: transport.last };
+}
+
+async function exchangeFailure(p: ResolvedProvider, answer: Answer): Promise<OAuthError> {
+  return rejection(exchange(p, answer));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(OAuthError);
+  return error as OAuthError;
+}
+
+/** A configuration refused before any request: returns the error to check which field it names. */
+function configError(fn: () => unknown): OAuthError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(OAuthError);
+    expect((e as OAuthError).kind).toBe('invalid_configuration');
+    return e as OAuthError;
+  }
+  throw new Error('expected an invalid_configuration error, nothing was thrown');
+}
+
+/** A profile endpoint's 200 JSON answer. */
+const profileAnswer = (body: unknown): HttpResponse => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const formAnswer = (body: string): Answer => ({ status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body });
+
+describe('the preset catalog', () => {
+  const ISSUER = 'https://idp.example.com/realms/main';
+  const metadata = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/auth`, token_endpoint: `${ISSUER}/token`, userinfo_endpoint: `${ISSUER}/userinfo` };
+  const NEEDS: Record<string, Partial<PresetOptions>> = {
+    site: { site: 'https://code.example.com' },
+    tenant: { tenant: 'contoso.onmicrosoft.com' },
+    issuer: { issuer: ISSUER },
+    endpoints: { overrides: { endpoints: { authorization: 'https://auth.example.com/authorize', token: 'https://auth.example.com/token' } } },
+  };
+
+  it('has unique keys that are valid provider ids', () => {
+    const keys = PRESETS.map((p) => p.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const key of keys) expect(key).toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
+  });
+
+  it.each(PRESETS.map((p) => [p.key, p] as const))('%s builds into a valid definition with https docs and endpoints', async (_key, p) => {
+    expect(new URL(p.docs).protocol).toBe('https:');
+    const definition = definitionFromPreset(p, { id: p.key, ...(p.needs ? NEEDS[p.needs] : {}) });
+    expect(definition.id).toBe(p.key);
+    const resolved = await new MetadataCache(new RecordingTransport(json(metadata)), { clock }).resolve(definition);
+    const urls = [resolved.endpoints.authorization, resolved.endpoints.token, resolved.endpoints.revocation, resolved.endpoints.userinfo, resolved.profile?.url];
+    expect(urls.slice(0, 2).every(Boolean)).toBe(true);
+    for (const url of urls.filter((u): u is string => Boolean(u))) expect(new URL(url).protocol).toBe('https:');
+  });
+});
+
+describe('Google', () => {
+  const google = provider('google');
+
+  it('asks for offline access with consent, PKCE S256, the exact redirect URI and space-delimited scopes', async () => {
+    const { endpoint, params, pending } = await authorize(google);
+    expect(endpoint).toBe('https://accounts.google.com/o/oauth2/v2/auth');
+    expect(params.get('access_type')).toBe('offline');
+    expect(params.get('prompt')).toBe('consent');
+    expect(params.get('response_type')).toBe('code');
+    expect(params.get('client_id')).toBe('client-1');
+    expect(params.get('redirect_uri')).toBe(client.redirectUri);
+    expect(params.get('scope')).toBe('openid email profile');
+    expect(params.get('code_challenge_method')).toBe('S256');
+    expect(pending.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(params.get('code_challenge')).toBe(pkceChallenge(pending.codeVerifier!));
+  });
+
+  it('exchanges the code with the credentials in the form body (client_secret_post), no Authorization header', () => {
+    const request = buildTokenRequest(google, client, codeGrant(google));
+    expect(request.method).toBe('POST');
+    expect(request.url).toBe('https://oauth2.googleapis.com/token');
+    expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request.headers.authorization).toBeUndefined();
+    expect(form(request)).toEqual({ grant_type: 'authorization_code', code: 'code-1', redirect_uri: client.redirectUri, code_verifier: 'verifier-1', ...SECRET_CARRIERS });
+  });
+});
+
+describe('GitHub', () => {
+  const github = provider('github');
+
+  it('asks for JSON and sends the credentials in the body', () => {
+    const request = buildTokenRequest(github, client, codeGrant(github));
+    expect(request.url).toBe('https://github.com/login/oauth/access_token');
+    expect(request.headers.accept).toBe('application/json');
+    expect(request.headers.authorization).toBeUndefined();
+    expect(form(request)).toMatchObject(SECRET_CARRIERS);
+  });
+
+  it('reads a form-encoded answer, with comma-separated granted scopes', async () => {
+    const { tokens: got } = await exchange(github, formAnswer('access_token=gho_abc123&scope=repo%2Cgist&token_type=bearer'));
+    expect(got).toEqual({ accessToken: 'gho_abc123', tokenType: 'bearer', scopes: ['repo', 'gist'], obtainedAt: NOW, refreshToken: undefined, expiresAt: undefined, idToken: undefined });
+  });
+
+  it.each([
+    ['JSON', json({ error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' })],
+    ['form', formAnswer('error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired.')],
+  ])('turns an HTTP 200 bad_verification_code (%s) into reconnect_required / invalid_grant', async (_shape, answer) => {
+    const error = await exchangeFailure(github, answer);
+    expect(error).toMatchObject({ kind: 'reconnect_required', oauthError: 'invalid_grant', status: 200, providerId: 'github' });
+  });
+
+  it('turns incorrect_client_credentials into provider_misconfigured without echoing the secret', async () => {
+    const error = await exchangeFailure(github, json({ error: 'incorrect_client_credentials', error_description: 'Bad secret s3cret-value' }));
+    expect(error).toMatchObject({ kind: 'provider_misconfigured', oauthError: 'invalid_client' });
+    expect(`${error.message} ${error.description}`).not.toContain('s3cret-value');
+  });
+
+  it('revokes with DELETE /applications/<client_id>/token, Basic client credentials and a JSON body', async () => {
+    const requests = buildRevocationRequests(github, client, { ...tokens, refreshToken: undefined });
+    expect(requests).toHaveLength(1);
+    const { request } = requests[0];
+    expect(request.method).toBe('DELETE');
+    expect(request.url).toBe('https://api.github.com/applications/client-1/token');
+    expect(request.headers.authorization).toBe(basicOf('client-1', 's3cret-value'));
+    expect(JSON.parse(request.body!)).toEqual({ access_token: 'at-1' });
+    const transport = new RecordingTransport().answer({ status: 204 });
+    await expect(revokeTokens({ transport }, github, client, { ...tokens, refreshToken: undefined })).resolves.toEqual({
+      summary: 'revoked',
+      outcomes: [{ token: 'access_token', result: 'revoked' }],
+    });
+  });
+});
+
+describe('GitLab', () => {
+  it('defaults to gitlab.com', () => {
+    const gitlab = provider('gitlab');
+    expect(gitlab.endpoints).toMatchObject({ authorization: 'https://gitlab.com/oauth/authorize', token: 'https://gitlab.com/oauth/token' });
+  });
+
+  it('puts every endpoint under a self-managed site, trailing slash stripped', () => {
+    const gitlab = provider('gitlab', { site: ' https://git.example.com/gitlab/ ' });
+    expect(gitlab.endpoints).toEqual({
+      authorization: 'https://git.example.com/gitlab/oauth/authorize',
+      token: 'https://git.example.com/gitlab/oauth/token',
+      revocation: 'https://git.example.com/gitlab/oauth/revoke',
+    });
+    expect(gitlab.profile?.url).toBe('https://git.example.com/gitlab/api/v4/user');
+  });
+
+  it('refuses a plain-http site that is not loopback, naming the site setting', () => {
+    expect(configError(() => provider('gitlab', { site: 'http://git.example.com' })).field).toBe('site');
+    expect(provider('gitlab', { site: 'http://localhost:8080' }).endpoints.token).toBe('http://localhost:8080/oauth/token');
+  });
+
+  it('refuses a site URL with a query or credentials, which would misplace every endpoint path', () => {
+    expect(configError(() => provider('gitlab', { site: 'https://git.example.com?x=1' })).field).toBe('site');
+    expect(configError(() => provider('gitlab', { site: 'https://user:pw@git.example.com' })).field).toBe('site');
+  });
+
+  it('sends redirect_uri on refresh (Google does not)', () => {
+    const gitlab = provider('gitlab');
+    expect(form(buildTokenRequest(gitlab, client, refreshGrant))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt-1', redirect_uri: client.redirectUri, ...SECRET_CARRIERS });
+    expect(form(buildTokenRequest(provider('google'), client, refreshGrant))).not.toHaveProperty('redirect_uri');
+  });
+});
+
+describe('Microsoft', () => {
+  it('puts the tenant in the authorization and token URLs', () => {
+    const microsoft = provider('microsoft', { tenant: 'contoso.onmicrosoft.com' });
+    expect(microsoft.endpoints.authorization).toBe('https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize');
+    expect(microsoft.endpoints.token).toBe('https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token');
+  });
+
+  it.each([undefined, '', '   '])('uses the common tenant when none is given (%p)', (tenant) => {
+    expect(provider('microsoft', { tenant }).endpoints.token).toBe('https://login.microsoftonline.com/common/oauth2/v2.0/token');
+  });
+
+  it.each(['contoso/../evil', 'my tenant', 'evil.com?x=', '-leading-dash'])('refuses the tenant %p, naming the tenant setting', (tenant) => {
+    expect(configError(() => provider('microsoft', { tenant })).field).toBe('tenant');
+  });
+
+  it('asks for offline_access by default', async () => {
+    const { params } = await authorize(provider('microsoft'));
+    expect(params.get('scope')!.split(' ')).toContain('offline_access');
+  });
+
+  it('has no revocation: disconnecting sends nothing and says not_supported', async () => {
+    const transport = new RecordingTransport();
+    await expect(revokeTokens({ transport }, provider('microsoft'), client, tokens)).resolves.toEqual({ summary: 'not_supported', outcomes: [] });
+    expect(transport.requests).toHaveLength(0);
+  });
+});
+
+describe('Chatwork', () => {
+  const chatwork = provider('chatwork');
+
+  it('sends the browser to the login.php consent page', async () => {
+    expect((await authorize(chatwork)).endpoint).toBe('https://www.chatwork.com/packages/oauth2/login.php');
+  });
+
+  it('authenticates with HTTP Basic, keeps the secret out of the body and sends redirect_uri', () => {
+    const request = buildTokenRequest(chatwork, client, codeGrant(chatwork));
+    expect(request.url).toBe('https://oauth.chatwork.com/token');
+    expect(request.headers.authorization).toBe(basicOf('client-1', 's3cret-value'));
+    expect(form(request)).toEqual({ grant_type: 'authorization_code', code: 'code-1', redirect_uri: client.redirectUri, code_verifier: 'verifier-1' });
+  });
+});
+
+describe('Redmine / Planio', () => {
+  it.each([undefined, '  '])('requires the site (%p)', (site) => {
+    const error = configError(() => provider('redmine', { site }));
+    expect(error.field).toBe('site');
+    expect(error.message).toContain('site');
+  });
+
+  it('puts the endpoints under the site and reads user.login from /users/current.json', () => {
+    const redmine = provider('redmine', { site: 'https://acme.plan.io/' });
+    expect(redmine.endpoints).toEqual({ authorization: 'https://acme.plan.io/oauth/authorize', token: 'https://acme.plan.io/oauth/token', revocation: 'https://acme.plan.io/oauth/revoke' });
+    expect(buildProfileRequest(redmine)).toEqual({ method: 'GET', url: 'https://acme.plan.io/users/current.json', headers: { accept: 'application/json' } });
+    const profile = readProfileResponse(redmine, profileAnswer({ user: { id: 7, login: 'jdoe', firstname: 'Jane', mail: 'jane@example.com' } }));
+    expect(profile.accountName).toBe('jdoe');
+  });
+});
+
+describe('Asana', () => {
+  const asana = provider('asana');
+
+  it('sends the credentials in the body', () => {
+    const request = buildTokenRequest(asana, client, codeGrant(asana));
+    expect(request.url).toBe('https://app.asana.com/-/oauth_token');
+    expect(request.headers.authorization).toBeUndefined();
+    expect(form(request)).toMatchObject(SECRET_CARRIERS);
+  });
+
+  it('reads the account name at data.name of /users/me', () => {
+    expect(buildProfileRequest(asana)).toMatchObject({ method: 'GET', url: 'https://app.asana.com/api/1.0/users/me' });
+    const profile = readProfileResponse(asana, profileAnswer({ data: { gid: '1', name: 'Ada Lovelace', email: 'ada@example.com' } }));
+    expect(profile.accountName).toBe('Ada Lovelace');
+  });
+});
+
+describe('Dropbox', () => {
+  const dropbox = provider('dropbox');
+
+  it('asks for token_access_type=offline', async () => {
+    const { endpoint, params } = await authorize(dropbox);
+    expect(endpoint).toBe('https://www.dropbox.com/oauth2/authorize');
+    expect(params.get('token_access_type')).toBe('offline');
+  });
+
+  it('revokes with POST, the access token as Bearer credentials and no body', async () => {
+    const requests = buildRevocationRequests(dropbox, client, tokens);
+    expect(requests).toEqual([
+      { token: 'access_token', request: { method: 'POST', url: 'https://api.dropboxapi.com/2/auth/token/revoke', headers: { authorization: 'Bearer at-1', accept: 'application/json' } } },
+    ]);
+    const transport = new RecordingTransport().answer({ status: 200, headers: { 'content-type': 'application/json' }, body: 'null' });
+    const result = await revokeTokens({ transport }, dropbox, client, tokens);
+    expect(result.summary).toBe('revoked');
+    expect(result.outcomes).toContainEqual({ token: 'refresh_token', result: 'unsupported' });
+  });
+
+  it('reads the profile with a POST and takes name.display_name', () => {
+    expect(buildProfileRequest(dropbox)).toMatchObject({ method: 'POST', url: 'https://api.dropboxapi.com/2/users/get_current_account' });
+    expect(buildProfileRequest(dropbox).body).toBeUndefined();
+    const profile = readProfileResponse(dropbox, profileAnswer({ account_id: 'dbid:1', name: { given_name: 'Ada', display_name: 'Ada L.' }, email: 'ada@example.com' }));
+    expect(profile.accountName).toBe('Ada L.');
+  });
+});
+
+describe('Slack', () => {
+  const slack = provider('slack', { scopes: ['users:read', 'chat:write'] });
+  const userToken = { access_token: 'xoxp-user', token_type: 'user', scope: 'users:read,chat:write', refresh_token: 'xoxe-1-refresh', expires_in: 43200 };
+
+  it('puts the scopes in user_scope, comma-joined, without scope or PKCE parameters', async () => {
+    const { endpoint, params, pending } = await authorize(slack);
+    expect(endpoint).toBe('https://slack.com/oauth/v2/authorize');
+    expect(params.get('user_scope')).toBe('users:read,chat:write');
+    expect(params.has('scope')).toBe(false);
+    expect(params.has('code_challenge')).toBe(false);
+    expect(params.has('code_challenge_method')).toBe(false);
+    expect(pending.codeVerifier).toBeUndefined();
+    expect(form(buildTokenRequest(slack, client, codeGrant(slack)))).not.toHaveProperty('code_verifier');
+  });
+
+  it('takes the user token from authed_user and ignores the top-level bot token', async () => {
+    const answer = json({ ok: true, access_token: 'xoxb-bot', token_type: 'bot', scope: 'commands', bot_user_id: 'B1', authed_user: { id: 'U1', ...userToken } });
+    const { tokens: got, request } = await exchange(slack, answer);
+    expect(request.headers.authorization).toBe(basicOf('client-1', 's3cret-value'));
+    expect(got).toEqual({ accessToken: 'xoxp-user', tokenType: 'user', refreshToken: 'xoxe-1-refresh', expiresAt: NOW + 43_200_000, obtainedAt: NOW, scopes: ['users:read', 'chat:write'], idToken: undefined });
+  });
+
+  it.each([
+    ['invalid_code', 'reconnect_required', 'invalid_grant'],
+    ['bad_client_secret', 'provider_misconfigured', 'invalid_client'],
+  ])('turns ok:false error %s in an HTTP 200 into %s', async (code, kind, oauthError) => {
+    expect(await exchangeFailure(slack, json({ ok: false, error: code }))).toMatchObject({ kind, oauthError, status: 200 });
+  });
+
+  it('counts a token Slack already considers revoked as revoked (RFC 7009 §2.2)', async () => {
+    const transport = new RecordingTransport().answer(json({ ok: false, error: 'token_revoked' }));
+    await expect(revokeTokens({ transport }, slack, client, tokens)).resolves.toEqual({
+      summary: 'revoked',
+      outcomes: [{ token: 'access_token', result: 'revoked' }, { token: 'refresh_token', result: 'unsupported' }],
+    });
+  });
+
+  // A user-token refresh (token rotation) answers at the top level, token_type "user", as
+  // @slack/oauth InstallProvider.authorize reads it; `authed_user` is only in the code exchange.
+  it('reads a refreshed user token, which Slack sends at the top level', async () => {
+    const { tokens: got } = await exchange(slack, json({ ok: true, app_id: 'A1', team: { id: 'T1' }, ...userToken }), refreshGrant);
+    expect(got.accessToken).toBe('xoxp-user');
+  });
+});
+
+describe('Atlassian', () => {
+  const atlassian = provider('atlassian');
+
+  it('asks for audience=api.atlassian.com with prompt=consent', async () => {
+    const { params } = await authorize(atlassian);
+    expect(params.get('audience')).toBe('api.atlassian.com');
+    expect(params.get('prompt')).toBe('consent');
+  });
+
+  it('sends the token request as JSON', () => {
+    const request = buildTokenRequest(atlassian, client, codeGrant(atlassian));
+    expect(request).toMatchObject({ method: 'POST', url: 'https://auth.atlassian.com/oauth/token' });
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers.authorization).toBeUndefined();
+    expect(JSON.parse(request.body!)).toEqual({ grant_type: 'authorization_code', code: 'code-1', redirect_uri: client.redirectUri, code_verifier: 'verifier-1', ...SECRET_CARRIERS });
+  });
+});
+
+describe('Custom OAuth 2.0', () => {
+  const endpoints = { authorization: 'https://legacy.example.com/oauth/authorize', token: 'https://legacy.example.com/oauth/token?realm=main' };
+
+  it('needs the endpoints', () => {
+    expect(configError(() => provider('custom')).field).toBe('endpoints.authorization');
+  });
+
+  it('refuses client_secret_query unless marked weakerClientAuth', () => {
+    expect(configError(() => provider('custom', { overrides: { endpoints, clientAuth: 'client_secret_query' } })).field).toBe('clientAuth');
+  });
+
+  it('with weakerClientAuth, puts the secret in the token URL query and not in the body', () => {
+    const custom = provider('custom', { overrides: { endpoints, clientAuth: 'client_secret_query', weakerClientAuth: true } });
+    const request = buildTokenRequest(custom, client, codeGrant(custom));
+    const url = new URL(request.url);
+    expect(`${url.origin}${url.pathname}`).toBe('https://legacy.example.com/oauth/token');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ realm: 'main', ...SECRET_CARRIERS });
+    expect(form(request)).not.toHaveProperty('client_secret');
+    expect(request.body).not.toContain('s3cret-value');
+    expect(request.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('OpenID Connect by issuer', () => {
+  const ISSUER = 'https://idp.example.com/realms/main';
+  const metadata = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/protocol/auth`, token_endpoint: `${ISSUER}/protocol/token`, authorization_response_iss_parameter_supported: true };
+  const definition = () => definitionFromPreset(preset('oidc'), { id: 'sso', issuer: `${ISSUER}/` });
+
+  it('discovers the endpoints once, and requires iss when the metadata promises it', async () => {
+    const transport = new RecordingTransport(json(metadata));
+    const cache = new MetadataCache(transport, { clock });
+    const first = await cache.resolve(definition());
+    const second = await cache.resolve(definition());
+    expect(transport.requests).toEqual([{ method: 'GET', url: `${ISSUER}/.well-known/openid-configuration`, headers: { accept: 'application/json' } }]);
+    expect(first.endpoints).toMatchObject({ authorization: `${ISSUER}/protocol/auth`, token: `${ISSUER}/protocol/token` });
+    expect(first.issParameterRequired).toBe(true);
+    expect(second.endpoints).toEqual(first.endpoints);
+    const { issParameterRequired } = await new MetadataCache(new RecordingTransport(json({ ...metadata, authorization_response_iss_parameter_supported: undefined }))).resolve(definition());
+    expect(issParameterRequired).toBe(false);
+  });
+
+  it('refuses metadata published for another issuer', async () => {
+    const transport = new RecordingTransport(json({ ...metadata, issuer: 'https://evil.example.com' }));
+    expect(await rejection(new MetadataCache(transport, { clock }).resolve(definition()))).toMatchObject({ kind: 'provider_misconfigured' });
+  });
+
+  it('requires the issuer', () => {
+    expect(configError(() => definitionFromPreset(preset('oidc'), { id: 'sso' })).field).toBe('issuer');
+  });
+});
+
+describe('admin overrides', () => {
+  it('merge one level deep: an extra authorization parameter keeps the preset ones', async () => {
+    const { params } = await authorize(provider('google', { overrides: { authorizationParams: { hd: 'example.com' } } }));
+    expect(params.get('hd')).toBe('example.com');
+    expect(params.get('access_type')).toBe('offline');
+    expect(params.get('prompt')).toBe('consent');
+  });
+
+  it('are validated like the preset: a plain-http token endpoint is refused', () => {
+    expect(configError(() => provider('google', { overrides: { endpoints: { token: 'http://tokens.example.com/token' } } })).field).toBe('endpoints.token');
+  });
+
+  it('can never replace the parameters security rests on: each is refused, naming it', () => {
+    const endpoints = { authorization: 'https://auth.example.com/authorize', token: 'https://auth.example.com/token' };
+    for (const name of ['state', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'response_type', 'client_id', 'scope']) {
+      const error = configError(() => provider('custom', { overrides: { endpoints, authorizationParams: { [name]: 'x' } } }));
+      expect(error.field).toBe(`authorizationParams.${name}`);
+    }
+  });
+});
