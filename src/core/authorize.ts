@@ -92,13 +92,13 @@ export type CallbackQuery = Record<string, string | string[] | undefined>;
  * unexpired, `iss` as RFC 9207 §2.4 asks, no error. Returns the pending record and the code.
  * Every refusal is an OAuthError; `access_denied` is its own kind so the page can say "you declined".
  */
-export async function readAuthorizationResponse(args: {
+export async function readAuthorizationResponse<Configured extends { provider: ResolvedProvider }>(args: {
   query: CallbackQuery;
   states: StateStore;
   clock: Clock;
-  /** The provider the pending record names; undefined when it is no longer configured. */
-  providerOf: (providerId: string) => Promise<ResolvedProvider | undefined>;
-}): Promise<{ pending: PendingAuthorization; provider: ResolvedProvider; code: string }> {
+  /** The provider the pending record names (and whatever the caller keeps with it); undefined when it is no longer configured. */
+  providerOf: (providerId: string) => Promise<Configured | undefined>;
+}): Promise<{ pending: PendingAuthorization; configured: Configured; code: string }> {
   const single = Object.fromEntries(
     Object.entries(args.query).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
   );
@@ -115,10 +115,11 @@ export async function readAuthorizationResponse(args: {
   if (pending.expiresAt <= args.clock.now()) {
     throw new OAuthError('invalid_state', 'The authorization request expired before it was completed', { providerId: pending.providerId });
   }
-  const provider = await args.providerOf(pending.providerId);
-  if (!provider) {
+  const configured = await args.providerOf(pending.providerId);
+  if (!configured) {
     throw new OAuthError('invalid_configuration', `The provider ${pending.providerId} is no longer configured`, { providerId: pending.providerId });
   }
+  const { provider } = configured;
 
   // RFC 9207 §2.4: checked before anything else in the response is used, error responses included.
   if (query.iss !== undefined) {
@@ -141,5 +142,5 @@ export async function readAuthorizationResponse(args: {
     });
   }
   if (!query.code) throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, { providerId: provider.id });
-  return { pending, provider, code: query.code };
+  return { pending, configured, code: query.code };
 }

@@ -95,13 +95,11 @@ export class OAuthConnector {
    * and stores the tokens. Nothing is stored unless every step succeeded.
    */
   async completeAuthorization(query: CallbackQuery): Promise<CompletedAuthorization> {
-    const { pending, provider, code } = await readAuthorizationResponse({
-      query,
-      states: this.options.states,
-      clock: this.clock,
-      providerOf: async (id) => (await this.provider(id).catch(() => undefined))?.provider,
-    });
-    const { client } = await this.provider(provider.id);
+    const {
+      pending,
+      configured: { provider, client },
+      code,
+    } = await readAuthorizationResponse({ query, states: this.options.states, clock: this.clock, providerOf: (id) => this.provider(id) });
     const tokens = await requestTokens(this.endpointContext(), provider, { ...client, redirectUri: pending.redirectUri }, {
       type: 'authorization_code',
       code,
@@ -109,7 +107,6 @@ export class OAuthConnector {
       redirectUri: pending.redirectUri,
       requestedScopes: pending.scopes,
     });
-    const previous = await this.options.tokens.get(pending.userId, provider.id);
     const accountName = await this.readAccountName(provider, tokens.accessToken);
     const connection: StoredConnection = {
       userId: pending.userId,
@@ -119,7 +116,7 @@ export class OAuthConnector {
       connectedAt: this.clock.now(),
     };
     await this.options.tokens.put(connection);
-    this.logger.info(`User ${pending.userId} ${previous ? 'reconnected' : 'connected'} to ${provider.id}`);
+    this.logger.info(`User ${pending.userId} connected to ${provider.id}`);
     return { connection, pending };
   }
 

@@ -52,7 +52,9 @@ export class TokenGetter {
     const key = `${userId}\u0000${providerId}`;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.refreshUnderLease(userId, providerId, key, get).finally(() => this.inFlight.delete(key));
+      // A forced refresh is satisfied by any refresh that happens after it was asked for.
+      const wanted: GetOptions = get.refreshUnlessNot === true ? { refreshUnlessNot: stored.tokens.accessToken } : get;
+      pending = this.refreshUnderLease(userId, providerId, key, wanted).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -67,14 +69,11 @@ export class TokenGetter {
   private async refreshUnderLease(userId: string, providerId: string, key: string, get: GetOptions): Promise<StoredConnection> {
     const { lease, clock } = this.options;
     const deadline = clock.now() + (this.options.leaseWaitMs ?? 15_000);
-    // A forced refresh is satisfied by any refresh that happened after it was asked for.
-    const before = await this.options.tokens.get(userId, providerId);
-    const wanted: GetOptions = get.refreshUnlessNot === true && before ? { refreshUnlessNot: before.tokens.accessToken } : get;
     for (;;) {
       const handle = await lease.acquire(`oauth-refresh:${key}`, this.options.leaseTtlMs ?? 30_000);
       if (handle) {
         try {
-          return await this.refreshHoldingLease(userId, providerId, wanted);
+          return await this.refreshHoldingLease(userId, providerId, get);
         } finally {
           await handle.release();
         }
@@ -83,7 +82,7 @@ export class TokenGetter {
       await sleep(this.options.pollMs ?? 100);
       const current = await this.options.tokens.get(userId, providerId);
       if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
-      if (this.isUsable(current, wanted)) return current;
+      if (this.isUsable(current, get)) return current;
       if (clock.now() >= deadline) {
         throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
       }

@@ -54,6 +54,14 @@ const BODY_LIMIT = 64 * 1024;
 
 // ----------------------------------------------------------------------------------------------
 // Shared with test/support/auth-servers.ts: a form POST authenticated the way `client` says.
+/** RFC 7662 introspection at a real endpoint, authenticating as `client`. */
+export async function introspectAt(endpoint: string, token: string, client: TestClientCredentials): Promise<{ active: boolean; [k: string]: unknown }> {
+  const res = await postWithClientAuth(endpoint, { token }, client);
+  const body = (await res.json()) as { active: boolean; [k: string]: unknown };
+  if (!res.ok) throw new Error(`introspection failed: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
 export function postWithClientAuth(
   url: string,
   params: Record<string, string>,
@@ -539,12 +547,7 @@ export async function startNodeOAuth2Server(config: NodeOAuth2ServerConfig): Pro
   return {
     issuer,
     endpoints,
-    async introspect(token, client) {
-      const res = await postWithClientAuth(endpoints.introspection, { token }, client);
-      const body = (await res.json()) as { active: boolean; [k: string]: unknown };
-      if (!res.ok) throw new Error(`introspection failed: ${res.status} ${JSON.stringify(body)}`);
-      return body;
-    },
+    introspect: (token, client) => introspectAt(endpoints.introspection, token, client),
     async tokenRequests() {
       return requests.map((r) => ({ ...r }));
     },

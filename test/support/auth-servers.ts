@@ -13,7 +13,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 
-import { postWithClientAuth } from '../servers/node-oauth2-server';
+import { introspectAt } from '../servers/node-oauth2-server';
 
 export { startNodeOAuth2Server } from '../servers/node-oauth2-server';
 export type { NodeOAuth2ServerConfig, NodeOAuth2TestClient } from '../servers/node-oauth2-server';
@@ -184,12 +184,7 @@ export async function startOidcProvider(config: OidcTestConfig): Promise<TestAut
   return {
     issuer,
     endpoints,
-    async introspect(token, client) {
-      const res = await postWithClientAuth(endpoints.introspection, { token }, client);
-      const body = (await res.json()) as { active: boolean; [k: string]: unknown };
-      if (!res.ok) throw new Error(`introspection failed: ${res.status} ${JSON.stringify(body)}`);
-      return body;
-    },
+    introspect: (token, client) => introspectAt(endpoints.introspection, token, client),
     async tokenRequests() {
       const res = await fetch(`${issuer}/test/requests`);
       return (await res.json()) as TokenRequestRecord[];

@@ -27,7 +27,7 @@ async function start(states = new MemoryStateStore(), userId = 'user-a') {
 }
 
 function complete(states: MemoryStateStore, query: Record<string, string | string[] | undefined>, p: ResolvedProvider = provider) {
-  return readAuthorizationResponse({ query, states, clock, providerOf: async (id) => (id === p.id ? p : undefined) });
+  return readAuthorizationResponse({ query, states, clock, providerOf: async (id) => (id === p.id ? { provider: p } : undefined) });
 }
 
 async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
