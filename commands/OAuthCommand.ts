@@ -1,0 +1,49 @@
+/**
+ * `/oauth <subcommand> [provider]`: parses the arguments and hands over to one handler per
+ * subcommand. An unknown subcommand gets the help, never an error.
+ */
+import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import type { App } from '@rocket.chat/apps-engine/definition/App';
+import type { ISlashCommand, SlashCommandContext } from '@rocket.chat/apps-engine/definition/slashcommands';
+import { commandScope, type CommandScope } from '../src/rocketchat/command-scope';
+import { help } from './help';
+import { status } from './status';
+
+type Handler = (scope: CommandScope, args: string[]) => Promise<void>;
+
+const HANDLERS: Record<string, Handler> = {
+  help: (scope) => help(scope),
+  status: (scope) => status(scope),
+};
+
+export class OAuthCommand implements ISlashCommand {
+  readonly command = 'oauth';
+  readonly i18nParamsExample = 'command_params';
+  readonly i18nDescription = 'command_description';
+  readonly providesPreview = false;
+
+  // The engine swaps `app.logger` for the running request's logger on objects that hold the
+  // App (deno-runtime/lib/wrapAppForRequest.ts), so the logger is fetched per run from here.
+  constructor(private readonly app: App) {}
+
+  async executor(context: SlashCommandContext, read: IRead, modify: IModify, http: IHttp, persis: IPersistence): Promise<void> {
+    const scope = await commandScope({
+      appId: this.app.getID(),
+      logger: this.app.getLogger(),
+      user: context.getSender(),
+      room: context.getRoom(),
+      read,
+      modify,
+      http,
+      persis,
+    });
+    const [first, ...rest] = context.getArguments();
+    const subcommand = (first ?? 'help').toLowerCase();
+    const handler = HANDLERS[subcommand];
+    if (!handler) {
+      await help(scope, first);
+      return;
+    }
+    await handler(scope, rest);
+  }
+}

@@ -1,0 +1,31 @@
+/** `/oauth help`: the subcommands, the enabled providers and, for admins, the setup to do. */
+import type { CommandScope } from '../src/rocketchat/command-scope';
+import type { MessageKey } from '../src/rocketchat/i18n';
+
+const LINES: MessageKey[] = ['help_connect', 'help_status', 'help_token', 'help_refresh', 'help_whoami', 'help_revoke', 'help_help'];
+
+export async function help(scope: CommandScope, unknownSubcommand?: string): Promise<void> {
+  const { t, config } = scope;
+  const ids = config.providers.map((p) => p.definition.id);
+  const placeholder = ids.length === 1 ? ids[0] : '<provider>';
+  const sections: string[] = [];
+  if (unknownSubcommand !== undefined) sections.push(t('help_unknown_subcommand', { subcommand: unknownSubcommand }));
+  sections.push([t('help_title'), ...LINES.map((key) => `• ${t(key, { provider: placeholder })}`)].join('\n'));
+  sections.push(
+    ids.length
+      ? t('help_providers', { providers: config.providers.map((p) => `${p.definition.displayName} (\`${p.definition.id}\`)`).join(', ') })
+      : t('help_no_providers'),
+  );
+  if (scope.isAdmin) sections.push(adminSection(scope));
+  await scope.reply({ sections });
+}
+
+function adminSection({ t, config }: CommandScope): string {
+  const lines = [t('help_admin_title')];
+  if (!config.redirectUri) lines.push(t('help_admin_no_base_url'));
+  else for (const p of config.providers) lines.push(t('help_admin_redirect', { provider: p.definition.displayName, uri: config.redirectUri }));
+  for (const problem of config.problems) {
+    lines.push(t('help_admin_problem', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key as MessageKey, problem.params) }));
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * The App class (app.json `classFile`): wires the settings, the `/oauth` command and, on every
+ * settings change, a check of the provider slots whose problems go to the app's log.
+ */
+import type { IAppAccessors, IConfigurationExtend, IConfigurationModify, IEnvironmentRead, IHttp, ILogger, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import { App } from '@rocket.chat/apps-engine/definition/App';
+import type { IAppInfo } from '@rocket.chat/apps-engine/definition/metadata';
+import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
+import { OAuthCommand } from '../commands/OAuthCommand';
+import { loadConfiguration } from './rocketchat/configuration';
+import { languageFor } from './rocketchat/command-scope';
+import { translator, type MessageKey } from './rocketchat/i18n';
+import { settingDefinitions } from './rocketchat/settings';
+
+export class OAuthApp extends App {
+  constructor(info: IAppInfo, logger: ILogger, accessors: IAppAccessors) {
+    super(info, logger, accessors);
+  }
+
+  protected override async extendConfiguration(configuration: IConfigurationExtend): Promise<void> {
+    for (const setting of settingDefinitions()) await configuration.settings.provideSetting(setting);
+    await configuration.slashCommands.provideSlashCommand(new OAuthCommand(this));
+  }
+
+  override async onEnable(environment: IEnvironmentRead, _configurationModify: IConfigurationModify): Promise<boolean> {
+    await this.logSlotProblems(environment);
+    return true;
+  }
+
+  override async onSettingUpdated(_setting: ISetting, _configurationModify: IConfigurationModify, read: IRead, _http: IHttp): Promise<void> {
+    await this.logSlotProblems(read.getEnvironmentReader());
+  }
+
+  /** Admins read the log in the administration UI: each skipped slot, which setting, what is wrong. */
+  private async logSlotProblems(environment: IEnvironmentRead): Promise<void> {
+    const config = await loadConfiguration(environment, this.getID());
+    const t = translator(await languageFor(environment));
+    for (const problem of config.problems) {
+      this.getLogger().warn(t('problem_log', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key as MessageKey, problem.params) }));
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Turns the slots' setting values into the providers the core serves. Values are validated here,
+ * at the edge. A bad slot is skipped and reported (which setting, what is wrong); the others keep
+ * working.
+ */
+import { z } from 'zod';
+import type { ProviderRegistry } from '../core/connector';
+import { isOAuthError } from '../core/errors';
+import type { ClientCredentials, ProviderDefinition } from '../core/provider';
+import { definitionFromPreset, findPreset, type PresetOptions } from '../core/providers';
+import { SLOT_FIELDS, SLOTS, slotSettingId, type SlotField } from './settings';
+
+export interface ConfiguredProvider {
+  slot: number;
+  definition: ProviderDefinition;
+  client: ClientCredentials;
+}
+
+/** A problem with a slot, said with an i18n key (and its parameters) so admins read it in their language. */
+export interface SlotProblem {
+  slot: number;
+  settingId: string;
+  key: string;
+  params?: Record<string, string>;
+}
+
+export interface ProviderSlots {
+  providers: ConfiguredProvider[];
+  problems: SlotProblem[];
+}
+
+/** Reads one setting value by id; the adapter passes the engine's settings reader. */
+export type SettingValues = (settingId: string) => Promise<unknown>;
+
+const text = z.preprocess((value) => (value === undefined || value === null ? '' : value), z.string()).transform((value) => value.trim());
+
+const slotSchema = z.object({
+  enabled: z.preprocess((value) => value === true || value === 'true', z.boolean()),
+  preset: text,
+  id: text,
+  client_id: text,
+  client_secret: text,
+  site: text,
+  scopes: text,
+  advanced: text,
+});
+type SlotValues = z.infer<typeof slotSchema>;
+
+export async function readProviderSlots(values: SettingValues, redirectUri: string): Promise<ProviderSlots> {
+  const providers: ConfiguredProvider[] = [];
+  const problems: SlotProblem[] = [];
+  for (const slot of SLOTS) {
+    const raw = Object.fromEntries(await Promise.all(SLOT_FIELDS.map(async (field) => [field, await values(slotSettingId(slot, field))])));
+    const parsed = slotSchema.safeParse(raw);
+    if (!parsed.success || !parsed.data.enabled) continue;
+    const result = providerOfSlot(slot, parsed.data, redirectUri);
+    if ('problem' in result) {
+      problems.push(result.problem);
+      continue;
+    }
+    const duplicate = providers.find((p) => p.definition.id === result.provider.definition.id);
+    if (duplicate) {
+      problems.push({ slot, settingId: slotSettingId(slot, 'id'), key: 'problem_duplicate_id', params: { id: result.provider.definition.id, other: String(duplicate.slot) } });
+      continue;
+    }
+    providers.push(result.provider);
+  }
+  return { providers, problems };
+}
+
+function providerOfSlot(slot: number, values: SlotValues, redirectUri: string): { provider: ConfiguredProvider } | { problem: SlotProblem } {
+  const problem = (field: SlotField, key: string, params?: Record<string, string>) => ({ problem: { slot, settingId: slotSettingId(slot, field), key, params } });
+  const preset = findPreset(values.preset);
+  if (!preset) return problem('preset', 'problem_unknown_preset', { value: values.preset });
+  if (!values.client_id) return problem('client_id', 'problem_required');
+
+  let overrides: PresetOptions['overrides'];
+  if (values.advanced) {
+    try {
+      overrides = JSON.parse(values.advanced);
+    } catch {
+      return problem('advanced', 'problem_json');
+    }
+    if (!overrides || typeof overrides !== 'object' || Array.isArray(overrides)) return problem('advanced', 'problem_json');
+  }
+
+  const options: PresetOptions = {
+    id: values.id || preset.key,
+    scopes: values.scopes ? values.scopes.split(/[\s,]+/).filter(Boolean) : undefined,
+    overrides,
+    ...(preset.needs && preset.needs !== 'endpoints' ? { [preset.needs]: values.site } : {}),
+  };
+  let definition: ProviderDefinition;
+  try {
+    definition = definitionFromPreset(preset, options);
+  } catch (error) {
+    if (!isOAuthError(error)) throw error;
+    return problem(settingOfField(error.field), 'problem_invalid', { detail: error.message });
+  }
+  if (definition.clientAuth !== 'none' && !values.client_secret) return problem('client_secret', 'problem_required');
+  return {
+    provider: {
+      slot,
+      definition,
+      client: { clientId: values.client_id, clientSecret: values.client_secret || undefined, redirectUri },
+    },
+  };
+}
+
+/** Which setting an admin must change for a definition field the core refused. */
+function settingOfField(field: string | undefined): SlotField {
+  if (field === 'site' || field === 'tenant' || field === 'issuer') return 'site';
+  if (field === 'id') return 'id';
+  if (field?.startsWith('scopes')) return 'scopes';
+  return 'advanced';
+}
+
+/** The core's view of the slots. */
+export function registryOf(slots: ProviderSlots): ProviderRegistry {
+  return {
+    get: async (providerId) => {
+      const found = slots.providers.find((p) => p.definition.id === providerId);
+      return found && { definition: found.definition, client: found.client };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The app's settings: a public base URL, and three provider slots side by side. Each setting's
+ * label and description are i18n keys the engine translates (i18n/<lang>.json).
+ */
+import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
+import { SettingType } from '@rocket.chat/apps-engine/definition/settings';
+import { PRESETS } from '../core/providers';
+
+export const SLOT_COUNT = 3;
+export const SLOTS = Array.from({ length: SLOT_COUNT }, (_, i) => i + 1);
+
+export const PUBLIC_BASE_URL = 'public_base_url';
+
+/** The settings of one slot, by field; ids look like `provider1_client_id`. */
+export const SLOT_FIELDS = ['enabled', 'preset', 'id', 'client_id', 'client_secret', 'site', 'scopes', 'advanced'] as const;
+export type SlotField = (typeof SLOT_FIELDS)[number];
+
+export function slotSettingId(slot: number, field: SlotField): string {
+  return `provider${slot}_${field}`;
+}
+
+export function settingDefinitions(): ISetting[] {
+  const general: ISetting = {
+    id: PUBLIC_BASE_URL,
+    type: SettingType.STRING,
+    packageValue: '',
+    required: false,
+    public: false,
+    section: 'settings_section_general',
+    i18nLabel: 'setting_public_base_url_label',
+    i18nDescription: 'setting_public_base_url_description',
+  };
+  return [general, ...SLOTS.flatMap(slotSettings)];
+}
+
+function slotSettings(slot: number): ISetting[] {
+  const section = `settings_section_provider_${slot}`;
+  const setting = (field: SlotField, type: SettingType, packageValue: unknown, extra: Partial<ISetting> = {}): ISetting => ({
+    id: slotSettingId(slot, field),
+    type,
+    packageValue,
+    required: false,
+    // No provider setting is ever sent to non-admin clients; the secret least of all.
+    public: false,
+    section,
+    i18nLabel: `setting_${field}_label`,
+    i18nDescription: `setting_${field}_description`,
+    ...extra,
+  });
+  return [
+    setting('enabled', SettingType.BOOLEAN, false),
+    setting('preset', SettingType.SELECT, slot === 1 ? 'github' : 'oidc', {
+      values: PRESETS.map((preset) => ({ key: preset.key, i18nLabel: `preset_${preset.key}` })),
+    }),
+    setting('id', SettingType.STRING, ''),
+    setting('client_id', SettingType.STRING, ''),
+    setting('client_secret', SettingType.PASSWORD, ''),
+    setting('site', SettingType.STRING, ''),
+    setting('scopes', SettingType.STRING, ''),
+    setting('advanced', SettingType.CODE, '', { multiline: true }),
+  ];
+}
