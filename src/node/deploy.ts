@@ -244,8 +244,8 @@ type Credentials =
 
 const MISSING_CREDENTIALS =
   'No Rocket.Chat credentials found. Either set RC_USERNAME and RC_PASSWORD (or RC_USER_ID and RC_AUTH_TOKEN for a ' +
-  `personal access token) in the environment, or write them to ${LOCAL_CREDENTIALS_FILE} at the project root ` +
-  '(git-ignored) as {"username": "…", "password": "…"} or {"userId": "…", "token": "…"}.';
+  `personal access token) in the environment, or put the keys username and password (or userId and token) in ` +
+  `${LOCAL_CREDENTIALS_FILE} at the project root (git-ignored).`;
 
 async function readCredentials(projectDir: string, env: NodeJS.ProcessEnv, sharedUsername: string | undefined): Promise<Credentials> {
   const given = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
@@ -309,17 +309,16 @@ interface Answer {
   status: number;
   body: unknown;
   isJson: boolean;
-  location?: string;
 }
 
 const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused: is the server running, and is this the right host and port?',
-  ENOTFOUND: 'host name not found: check the host name',
-  EAI_AGAIN: 'host name lookup failed: check the host name and your network',
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
   ECONNABORTED: 'no answer in time',
   ETIMEDOUT: 'no answer in time',
-  ECONNRESET: 'the connection was closed by the server or a proxy',
-  EPIPE: 'the connection was closed by the server or a proxy',
+  ECONNRESET: 'connection closed by the server or a proxy',
+  EPIPE: 'connection closed by the server or a proxy',
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
 };
@@ -353,8 +352,8 @@ class Server {
         NETWORK_REASONS[code] ??
         (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) ? `TLS certificate problem (${code})` : code ? `network error ${code}` : 'network error');
       throw new DeployError(
-        `Cannot reach the Rocket.Chat server at ${this.base} (${what}): ${reason}. ` +
-          `Check "url" in ${SERVER_CONFIG_FILE} or pass --url.`,
+        `Cannot reach the Rocket.Chat server at ${this.base} (${what}: ${reason}). ` +
+          `Check that the server is running and that "url" in ${SERVER_CONFIG_FILE} (or --url) is right.`,
       );
     }
     const text = typeof response.data === 'string' ? response.data : '';
