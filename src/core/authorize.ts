@@ -112,6 +112,24 @@ export async function readAuthorizationResponse<Configured extends { provider: R
 
   const pending = await args.states.take(query.state);
   if (!pending) throw new OAuthError('invalid_state', 'The state of the authorization response is unknown or was already used');
+  try {
+    return await checkPendingResponse(pending, { ...query, state: query.state }, args);
+  } catch (error) {
+    throw withRequest(error, pending);
+  }
+}
+
+/** Marks a failure with the request it concerns, so the platform can tell that user where they asked. */
+export function withRequest(error: unknown, pending: PendingAuthorization): unknown {
+  if (error instanceof OAuthError) error.request = { userId: pending.userId, providerId: pending.providerId, context: pending.context };
+  return error;
+}
+
+async function checkPendingResponse<Configured extends { provider: ResolvedProvider }>(
+  pending: PendingAuthorization,
+  query: z.infer<typeof callbackQuerySchema> & { state: string },
+  args: { clock: Clock; providerOf: (providerId: string) => Promise<Configured | undefined> },
+): Promise<{ pending: PendingAuthorization; configured: Configured; code: string }> {
   if (pending.expiresAt <= args.clock.now()) {
     throw new OAuthError('invalid_state', 'The authorization request expired before it was completed', { providerId: pending.providerId });
   }

@@ -3,10 +3,10 @@
  * It knows providers by id, keeps no per-user state of its own (all of it goes through the
  * stores), and logs only through a redacting logger.
  */
-import { beginAuthorization, readAuthorizationResponse, type AuthorizationStart, type CallbackQuery } from './authorize';
+import { beginAuthorization, readAuthorizationResponse, withRequest, type AuthorizationStart, type CallbackQuery } from './authorize';
 import { MetadataCache } from './discovery';
 import { isOAuthError, OAuthError } from './errors';
-import { TokenGetter } from './getter';
+import { TokenGetter, type RefreshFlights } from './getter';
 import { DEFAULT_TIMEOUT_MS, send } from './http';
 import { processLocalLease, systemClock, type Clock, type HttpRequest, type HttpResponse, type HttpTransport, type Lease, type PendingAuthorization, type StateStore, type StoredConnection, type TokenStore } from './ports';
 import { buildProfileRequest, profileEndpoint, readProfileResponse, type Profile } from './profile';
@@ -35,6 +35,8 @@ export interface ConnectorOptions {
   timeoutMs?: number;
   stateTtlMs?: number;
   refreshMarginMs?: number;
+  /** Share in-flight refreshes between connectors made per request in one process. */
+  refreshFlights?: RefreshFlights;
 }
 
 export interface CompletedAuthorization {
@@ -60,6 +62,7 @@ export class OAuthConnector {
       clock: this.clock,
       lease: options.lease ?? processLocalLease,
       marginMs: options.refreshMarginMs,
+      flights: options.refreshFlights,
       refresh: async (connection) => {
         const { provider, client } = await this.provider(connection.providerId);
         return requestTokens(this.endpointContext(), provider, client, { type: 'refresh_token', previous: connection.tokens });
@@ -72,7 +75,7 @@ export class OAuthConnector {
   async provider(providerId: string): Promise<{ provider: ResolvedProvider; client: ClientCredentials }> {
     const entry = await this.options.providers.get(providerId);
     if (!entry) throw new OAuthError('invalid_configuration', `No enabled provider is called ${providerId}`, { providerId });
-    return { provider: await this.metadata.resolve(entry.definition), client: entry.client };
+    return { provider: await this.metadata.resolve(entry.definition, this.options.transport), client: entry.client };
   }
 
   /** Starts a connection: stores a fresh state + PKCE verifier and returns the provider URL to send the browser to. */
@@ -106,6 +109,8 @@ export class OAuthConnector {
       codeVerifier: pending.codeVerifier,
       redirectUri: pending.redirectUri,
       requestedScopes: pending.scopes,
+    }).catch((error: unknown) => {
+      throw withRequest(error, pending);
     });
     const accountName = await this.readAccountName(provider, tokens.accessToken);
     const connection: StoredConnection = {

@@ -44,19 +44,24 @@ export class MetadataCache {
   private readonly entries = new Map<string, { metadata: AuthorizationServerMetadata; until: number }>();
   private readonly inFlight = new Map<string, Promise<AuthorizationServerMetadata>>();
 
+  /**
+   * `transport` is the default for calls that bring none: a cache kept for a whole process is
+   * given each request's transport instead (the app's HTTP accessor is per request).
+   */
   constructor(
-    private readonly transport: HttpTransport,
+    private readonly transport?: HttpTransport,
     private readonly options: { ttlMs?: number; clock?: Clock } = {},
   ) {}
 
-  async get(issuer: string, kind: 'openid' | 'oauth', providerId: string): Promise<AuthorizationServerMetadata> {
+  async get(issuer: string, kind: 'openid' | 'oauth', providerId: string, transport = this.transport): Promise<AuthorizationServerMetadata> {
     const key = `${kind} ${issuer}`;
     const clock = this.options.clock ?? systemClock;
     const cached = this.entries.get(key);
     if (cached && cached.until > clock.now()) return cached.metadata;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = fetchMetadata(this.transport, issuer, kind, providerId).finally(() => this.inFlight.delete(key));
+      if (!transport) throw new Error('MetadataCache needs a transport');
+      pending = fetchMetadata(transport, issuer, kind, providerId).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     const metadata = await pending;
@@ -66,9 +71,9 @@ export class MetadataCache {
   }
 
   /** Completes a definition into a provider whose endpoints are all known. */
-  async resolve(definition: ProviderDefinition): Promise<ResolvedProvider> {
+  async resolve(definition: ProviderDefinition, transport = this.transport): Promise<ResolvedProvider> {
     if (definition.discovery === 'none') return resolveWithoutDiscovery(definition);
-    const metadata = await this.get(definition.issuer!, definition.discovery, definition.id);
+    const metadata = await this.get(definition.issuer!, definition.discovery, definition.id, transport);
     return {
       ...definition,
       // The metadata's own spelling is the one `iss` must match.

@@ -39,6 +39,14 @@ export interface OAuthErrorDetails {
   providerId?: string;
   /** For `invalid_configuration`: the path of the offending field, e.g. `endpoints.token`. */
   field?: string;
+  /** The authorization request a callback failure concerns, once its state was found (never the verifier). */
+  request?: AuthorizationRequestRef;
+}
+
+export interface AuthorizationRequestRef {
+  userId: string;
+  providerId: string;
+  context?: Record<string, string>;
 }
 
 export class OAuthError extends Error {
@@ -49,6 +57,7 @@ export class OAuthError extends Error {
   readonly retryable: boolean;
   readonly providerId?: string;
   readonly field?: string;
+  request?: AuthorizationRequestRef;
 
   constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
     super(message);
@@ -60,6 +69,7 @@ export class OAuthError extends Error {
     this.retryable = details.retryable ?? kind === 'provider_unavailable';
     this.providerId = details.providerId;
     this.field = details.field;
+    this.request = details.request;
   }
 }
 

@@ -24,7 +24,14 @@ export interface TokenGetterOptions {
   pollMs?: number;
   /** Called with the connection after a successful refresh (for logs without secrets). */
   onRefreshed?: (connection: StoredConnection) => void;
+  /**
+   * The in-flight refreshes, by (user, provider). Pass one map to every getter of a process when
+   * getters are made per request (as the app does with each request's accessors).
+   */
+  flights?: RefreshFlights;
 }
+
+export type RefreshFlights = Map<string, Promise<StoredConnection>>;
 
 export interface GetOptions {
   /**
@@ -35,9 +42,11 @@ export interface GetOptions {
 }
 
 export class TokenGetter {
-  private readonly inFlight = new Map<string, Promise<StoredConnection>>();
+  private readonly inFlight: RefreshFlights;
 
-  constructor(private readonly options: TokenGetterOptions) {}
+  constructor(private readonly options: TokenGetterOptions) {
+    this.inFlight = options.flights ?? new Map();
+  }
 
   async getAccessToken(userId: string, providerId: string, get: GetOptions = {}): Promise<string> {
     return (await this.getConnection(userId, providerId, get)).tokens.accessToken;

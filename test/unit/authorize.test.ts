@@ -134,6 +134,7 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
     const { started, states } = await start();
     const denied = await refusal(complete(states, { state: started.state, error: 'access_denied', error_description: 'User said no' }));
     expect(denied.kind).toBe('access_denied');
+    expect(denied.request).toEqual({ userId: 'user-a', providerId: 'acme', context: { roomId: 'room-1' } });
     expect(states.size).toBe(0);
   });
 

@@ -57,7 +57,11 @@ describe('OAuthConnector', () => {
     const { connector, transport, tokens } = connectorFor();
     const start = await connector.beginAuthorization('user-1', 'acme');
     transport.answer(json({ error: 'invalid_grant' }, 400));
-    await expect(connector.completeAuthorization({ state: start.state, code: 'c' })).rejects.toMatchObject({ kind: 'reconnect_required' });
+    // The failure says whose request it was, so the platform can answer that user where they asked.
+    await expect(connector.completeAuthorization({ state: start.state, code: 'c' })).rejects.toMatchObject({
+      kind: 'reconnect_required',
+      request: { userId: 'user-1', providerId: 'acme' },
+    });
     expect(await tokens.get('user-1', 'acme')).toBeUndefined();
   });
 
