@@ -6,14 +6,24 @@ import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engi
 import type { App } from '@rocket.chat/apps-engine/definition/App';
 import type { ISlashCommand, SlashCommandContext } from '@rocket.chat/apps-engine/definition/slashcommands';
 import { commandScope, type CommandScope } from '../src/rocketchat/command-scope';
+import { connect } from './connect';
 import { help } from './help';
+import { refresh } from './refresh';
+import { revoke } from './revoke';
 import { status } from './status';
+import { token } from './token';
+import { whoami } from './whoami';
 
 type Handler = (scope: CommandScope, args: string[]) => Promise<void>;
 
 const HANDLERS: Record<string, Handler> = {
-  help: (scope) => help(scope),
+  connect,
+  token,
+  refresh,
+  revoke,
   status: (scope) => status(scope),
+  whoami,
+  help: (scope) => help(scope),
 };
 
 export class OAuthCommand implements ISlashCommand {

@@ -3,11 +3,14 @@
  * settings change, a check of the provider slots whose problems go to the app's log.
  */
 import type { IAppAccessors, IConfigurationExtend, IConfigurationModify, IEnvironmentRead, IHttp, ILogger, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import { ApiSecurity, ApiVisibility } from '@rocket.chat/apps-engine/definition/api';
 import { App } from '@rocket.chat/apps-engine/definition/App';
 import type { IAppInfo } from '@rocket.chat/apps-engine/definition/metadata';
 import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
 import { OAuthCommand } from '../commands/OAuthCommand';
 import { loadConfiguration } from './rocketchat/configuration';
+import { CompleteEndpoint } from './rocketchat/endpoints/complete-endpoint';
+import { ConnectEndpoint } from './rocketchat/endpoints/connect-endpoint';
 import { languageFor } from './rocketchat/command-scope';
 import { translator, type MessageKey } from './rocketchat/i18n';
 import { settingDefinitions } from './rocketchat/settings';
@@ -20,6 +23,13 @@ export class OAuthApp extends App {
   protected override async extendConfiguration(configuration: IConfigurationExtend): Promise<void> {
     for (const setting of settingDefinitions()) await configuration.settings.provideSetting(setting);
     await configuration.slashCommands.provideSlashCommand(new OAuthCommand(this));
+    await configuration.api.provideApi({
+      visibility: ApiVisibility.PUBLIC,
+      // The browser comes back from the provider without a Rocket.Chat session: the state, not a
+      // login, says who it is.
+      security: ApiSecurity.UNSECURE,
+      endpoints: [new ConnectEndpoint(this), new CompleteEndpoint(this)],
+    });
   }
 
   override async onEnable(environment: IEnvironmentRead, _configurationModify: IConfigurationModify): Promise<boolean> {

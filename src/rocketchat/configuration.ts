@@ -7,7 +7,9 @@ import { readProviderSlots, type ProviderSlots, type SlotProblem } from './provi
 import { PUBLIC_BASE_URL } from './settings';
 
 export interface Configuration extends ProviderSlots {
-  /** Undefined when neither the public base URL nor Site_Url is usable: nothing can connect. */
+  /** The server's public address (the app's public base URL setting, else Site_Url); undefined when neither is usable. */
+  publicBase?: string;
+  /** Undefined without a public base: nothing can connect. */
   redirectUri?: string;
 }
 
@@ -20,7 +22,11 @@ export const COMPLETE_PATH = 'complete';
  * doubled slash is a classic redirect_uri_mismatch.
  */
 export function redirectUriOf(base: string, appId: string): string {
-  return `${base.replace(/\/+$/, '')}/api/apps/public/${appId}/${COMPLETE_PATH}`;
+  return publicEndpointUrl(base, appId, COMPLETE_PATH);
+}
+
+export function publicEndpointUrl(base: string, appId: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}/api/apps/public/${appId}/${path}`;
 }
 
 export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<Configuration> {
@@ -38,7 +44,7 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
   }
   const redirectUri = base ? redirectUriOf(base, appId) : undefined;
   const slots = await readProviderSlots((id) => settings.getValueById(id), redirectUri ?? '');
-  return { ...slots, problems: [...problems, ...slots.problems], redirectUri };
+  return { ...slots, problems: [...problems, ...slots.problems], publicBase: base, redirectUri };
 }
 
 function isHttpUrl(value: string): boolean {

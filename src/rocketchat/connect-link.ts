@@ -1,0 +1,41 @@
+/**
+ * The Connect button: a link to the app's `connect` endpoint carrying a random link id bound to the
+ * user, the provider and the room for 10 minutes. The state itself is made only when the link is
+ * visited, once per visit.
+ */
+import type { IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import { randomToken } from '../core/authorize';
+import { publicEndpointUrl, type Configuration } from './configuration';
+import type { Translate } from './i18n';
+import { CONNECT_LINK_TTL_MS, connectLinks } from './pending-stores';
+import type { ConfiguredProvider } from './provider-slots';
+import type { LinkButton } from './replies';
+
+export const CONNECT_PATH = 'connect';
+
+export async function connectButton(args: {
+  appId: string;
+  config: Configuration;
+  read: IRead;
+  persis: IPersistence;
+  userId: string;
+  roomId: string;
+  provider: ConfiguredProvider;
+  t: Translate;
+}): Promise<LinkButton | undefined> {
+  const { config, provider } = args;
+  if (!config.publicBase || !config.redirectUri) return undefined;
+  const link = randomToken(32);
+  await connectLinks(args.read.getPersistenceReader(), args.persis).put(link, {
+    userId: args.userId,
+    providerId: provider.definition.id,
+    roomId: args.roomId,
+    expiresAt: Date.now() + CONNECT_LINK_TTL_MS,
+  });
+  return {
+    label: args.t('connect_button', { provider: provider.definition.displayName }),
+    url: `${publicEndpointUrl(config.publicBase, args.appId, CONNECT_PATH)}?link=${link}`,
+    actionId: 'oauth-connect',
+    style: 'primary',
+  };
+}

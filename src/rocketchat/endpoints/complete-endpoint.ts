@@ -1,0 +1,96 @@
+/**
+ * `complete`: the provider's redirect target, the same for every provider. The core takes the
+ * state (single use, unexpired, `iss` checked), exchanges the code and stores the token; this
+ * endpoint shows the browser a page and tells the user, ephemerally, in the room they asked from.
+ * Nothing is stored unless every step succeeded.
+ */
+import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import { ApiEndpoint, type IApiEndpointInfo, type IApiRequest, type IApiResponse } from '@rocket.chat/apps-engine/definition/api';
+import { isOAuthError, type AuthorizationRequestRef, type OAuthErrorKind } from '../../core/errors';
+import { redactValue } from '../../core/redact';
+import { languageFor } from '../command-scope';
+import { COMPLETE_PATH, loadConfiguration, type Configuration } from '../configuration';
+import { connectButton } from '../connect-link';
+import { connectorFor } from '../connector';
+import { messageForError } from '../error-replies';
+import { translator, type Translate } from '../i18n';
+import { sendEphemeral, type Reply } from '../replies';
+import { htmlPage } from './html-page';
+
+/** The HTTP status of each failure: the browser's request was bad (4xx), or the provider failed (502). */
+const STATUS: Record<OAuthErrorKind, number> = {
+  invalid_state: 400,
+  access_denied: 200,
+  not_connected: 400,
+  reconnect_required: 400,
+  invalid_configuration: 400,
+  provider_misconfigured: 502,
+  provider_unavailable: 502,
+  invalid_response: 502,
+};
+
+export class CompleteEndpoint extends ApiEndpoint {
+  override path = COMPLETE_PATH;
+
+  async get(request: IApiRequest, _endpoint: IApiEndpointInfo, read: IRead, modify: IModify, http: IHttp, persis: IPersistence): Promise<IApiResponse> {
+    const logger = this.app.getLogger();
+    const appId = this.app.getID();
+    const config = await loadConfiguration(read.getEnvironmentReader(), appId);
+    try {
+      const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {});
+      const { t, language } = await this.localeFor(read, pending.userId);
+      const provider = displayName(config, connection.providerId);
+      const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });
+      await this.tell({ read, modify, ref: pending, reply: { sections: [notice] } });
+      return htmlPage({ status: 200, tone: 'ok', title: t('page_title_success'), message: t('page_success', { provider }), hint: t('page_close'), language });
+    } catch (error) {
+      return this.failed({ error, config, read, modify, persis });
+    }
+  }
+
+  private async failed(args: { error: unknown; config: Configuration; read: IRead; modify: IModify; persis: IPersistence }): Promise<IApiResponse> {
+    const { error, config, read } = args;
+    const logger = this.app.getLogger();
+    const ref = isOAuthError(error) ? error.request : undefined;
+    const { t, language } = await this.localeFor(read, ref?.userId);
+    const { key, expected } = messageForError(error);
+    if (expected) logger.warn('OAuth callback refused', redactValue(error));
+    else logger.error('OAuth callback failed unexpectedly', redactValue(error));
+    const kind = isOAuthError(error) ? error.kind : undefined;
+    const provider = ref ? displayName(config, ref.providerId) : '';
+
+    if (ref) {
+      const configured = config.providers.find((p) => p.definition.id === ref.providerId);
+      const roomId = ref.context?.roomId;
+      const button =
+        configured && roomId && messageForError(error).offerConnect
+          ? await connectButton({ appId: this.app.getID(), config, read, persis: args.persis, userId: ref.userId, roomId, provider: configured, t })
+          : undefined;
+      await this.tell({ read, modify: args.modify, ref, reply: { sections: [t(key, { provider })], buttons: button ? [button] : [] } });
+    }
+    if (kind === 'access_denied') {
+      return htmlPage({ status: 200, tone: 'no', title: t('page_title_denied'), message: t('page_denied', { provider }), hint: t('page_close'), language });
+    }
+    const message = kind === 'invalid_state' ? t('page_invalid_link') : t('page_failed', { reason: t(key, { provider: provider || '?' }) });
+    return htmlPage({ status: kind ? STATUS[kind] : 500, tone: 'err', title: t('page_title_error'), message, hint: t('page_close'), language });
+  }
+
+  /** The language of the user the callback concerns, when known; else the server's. */
+  private async localeFor(read: IRead, userId: string | undefined): Promise<{ t: Translate; language: string }> {
+    const user = userId ? await read.getUserReader().getById(userId).catch(() => undefined) : undefined;
+    const language = await languageFor(read.getEnvironmentReader(), user);
+    return { t: translator(language), language };
+  }
+
+  /** The ephemeral notice in the room where the user typed `/oauth connect`. */
+  private async tell(args: { read: IRead; modify: IModify; ref: AuthorizationRequestRef; reply: Reply }): Promise<void> {
+    const roomId = args.ref.context?.roomId;
+    if (!roomId) return;
+    const [user, room] = await Promise.all([args.read.getUserReader().getById(args.ref.userId), args.read.getRoomReader().getById(roomId)]);
+    if (user && room) await sendEphemeral({ appId: this.app.getID(), read: args.read, modify: args.modify, user, room, reply: args.reply });
+  }
+}
+
+function displayName(config: Configuration, providerId: string): string {
+  return config.providers.find((p) => p.definition.id === providerId)?.definition.displayName ?? providerId;
+}
