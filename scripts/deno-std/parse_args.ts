@@ -9,45 +9,45 @@ export type Args = { _: Array<string | number>; [key: string]: unknown };
 const NUMBER = /^(?:0x[0-9a-f]+|[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)$/i;
 
 function toValue(raw: string): string | number {
-	return NUMBER.test(raw) ? Number(raw) : raw;
+  return NUMBER.test(raw) ? Number(raw) : raw;
 }
 
 export function parseArgs(args: string[]): Args {
-	const result: Args = { _: [] };
+  const result: Args = { _: [] };
 
-	for (let i = 0; i < args.length; i++) {
-		const arg = args[i];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
 
-		if (arg === '--') {
-			result._.push(...args.slice(i + 1).map(toValue));
-			break;
-		}
+    if (arg === '--') {
+      result._.push(...args.slice(i + 1).map(toValue));
+      break;
+    }
 
-		if (arg.startsWith('--')) {
-			const eq = arg.indexOf('=');
-			if (eq !== -1) {
-				result[arg.slice(2, eq)] = toValue(arg.slice(eq + 1));
-				continue;
-			}
-			const next = args[i + 1];
-			if (next !== undefined && !next.startsWith('-')) {
-				result[arg.slice(2)] = toValue(next);
-				i++;
-			} else {
-				result[arg.slice(2)] = true;
-			}
-			continue;
-		}
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq !== -1) {
+        result[arg.slice(2, eq)] = toValue(arg.slice(eq + 1));
+        continue;
+      }
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith('-')) {
+        result[arg.slice(2)] = toValue(next);
+        i++;
+      } else {
+        result[arg.slice(2)] = true;
+      }
+      continue;
+    }
 
-		if (arg.startsWith('-') && arg.length > 1 && !NUMBER.test(arg)) {
-			for (const letter of arg.slice(1)) {
-				result[letter] = true;
-			}
-			continue;
-		}
+    if (arg.startsWith('-') && arg.length > 1 && !NUMBER.test(arg)) {
+      for (const letter of arg.slice(1)) {
+        result[letter] = true;
+      }
+      continue;
+    }
 
-		result._.push(toValue(arg));
-	}
+    result._.push(toValue(arg));
+  }
 
-	return result;
+  return result;
 }

@@ -3,12 +3,12 @@
 // a single `write` may write fewer bytes than asked, so loop until every byte is out.
 
 export interface Writer {
-	write(p: Uint8Array): Promise<number>;
+  write(p: Uint8Array): Promise<number>;
 }
 
 export async function writeAll(writer: Writer, data: Uint8Array): Promise<void> {
-	let written = 0;
-	while (written < data.length) {
-		written += await writer.write(data.subarray(written));
-	}
+  let written = 0;
+  while (written < data.length) {
+    written += await writer.write(data.subarray(written));
+  }
 }

@@ -1,0 +1,346 @@
+// AppsEngineHarness: the real Apps-Engine server runtime (@rocket.chat/apps-engine 1.62.0, each app in
+// its own Deno subprocess) hosted in this Node process, with in-memory bridges in place of a
+// Rocket.Chat server and a real HTTP server for the apps' endpoints. Used by the tests and by the
+// local `npm start`.
+
+import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { IUser } from '@rocket.chat/apps-engine/definition/users';
+import type { AppManager } from '@rocket.chat/apps-engine/server/AppManager';
+
+import { startApiServer, stopApiServer } from './api-server';
+import { createBridges, signingKeyPair, type BridgeTables } from './bridges';
+import { locateDenoRuntime, pathWithDeno } from './deno-runtime';
+import { keepPermissionChecksOn, loadEngine, type Engine } from './engine';
+import { LogBook, type LogRecord } from './logs';
+import { RuntimeWatch } from './runtimes';
+import { createStorages } from './storage';
+import { World, type RoomFixture, type SentMessage, type StoredRecord, type UserFixture } from './world';
+
+export interface HarnessOptions {
+  /** Server setting Site_Url; default: the harness's own HTTP base URL. */
+  siteUrl?: string;
+  /** Server setting Language; default 'en'. */
+  language?: string;
+  /** Port of the HTTP server for the apps' endpoints, on 127.0.0.1; default 0 (a free port). */
+  port?: number;
+  /** Called with every log entry the engine stores, classified app / runtime (for a terminal). */
+  onAppLog?: (record: LogRecord) => void;
+}
+
+export interface CommandInput {
+  /** With or without the leading slash. */
+  command: string;
+  args: string[];
+  userId: string;
+  roomId: string;
+  /** When given, the command must belong to this app. */
+  appId?: string;
+  threadId?: string;
+}
+
+/** The administrator who installs apps and changes their settings. */
+const ADMIN: UserFixture = { id: 'harness-admin', username: 'harness.admin', name: 'Harness Admin', roles: ['admin', 'user'] };
+
+/** AppManager is a process-wide singleton (server/AppManager.js throws on a second instance). */
+let running: AppsEngineHarness | undefined;
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+
+function waitForExit(child: ChildProcess, timeoutMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export class AppsEngineHarness {
+  private stopped = false;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly manager: AppManager,
+    private readonly world: World,
+    private readonly tables: BridgeTables,
+    private readonly logBook: LogBook,
+    private readonly runtimes: RuntimeWatch,
+    private readonly server: Server,
+    /** HTTP base URL of the apps' endpoints, http://127.0.0.1:<port>. */
+    readonly baseUrl: string,
+    private readonly tempDir: string,
+    private readonly restoreEnv: () => void,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<AppsEngineHarness> {
+    if (running) {
+      throw new Error('An AppsEngineHarness is already running in this process (the Apps-Engine AppManager is a singleton): stop() it first.');
+    }
+
+    const denoRuntime = locateDenoRuntime();
+    const previous = { NODE_ENV: process.env.NODE_ENV, PATH: process.env.PATH };
+    const restoreEnv = () => {
+      for (const [name, value] of Object.entries(previous)) {
+        if (value === undefined) {
+          delete process.env[name];
+        } else {
+          process.env[name] = value;
+        }
+      }
+    };
+    keepPermissionChecksOn();
+    process.env.PATH = pathWithDeno(denoRuntime);
+
+    let tempDir: string | undefined;
+    let server: Server | undefined;
+    let engine: Engine | undefined;
+    let manager: AppManager | undefined;
+    try {
+      engine = loadEngine();
+      if (engine.AppManager.Instance) {
+        throw new Error('An Apps-Engine AppManager already exists in this process; only one can run at a time.');
+      }
+
+      const world = new World();
+      world.addUser(ADMIN);
+      const runtimes = new RuntimeWatch();
+      const logBook = new LogBook((record) => {
+        runtimes.observe(record);
+        options.onAppLog?.(record);
+      });
+      const storages = createStorages(engine, (entry) => logBook.add(entry));
+      const { bridges, tables } = createBridges(engine, world);
+      await signingKeyPair(); // made once per process; the first install would wait for it anyway
+
+      // The engine symlinks deno-runtime/ into this directory (deno refuses scripts under node_modules).
+      tempDir = await mkdtemp(join(tmpdir(), 'apps-engine-harness-'));
+      manager = new engine.AppManager({
+        metadataStorage: storages.metadata,
+        logStorage: storages.logs,
+        sourceStorage: storages.source,
+        bridges,
+        tempFilePath: tempDir,
+      });
+      await manager.load(); // nothing stored yet; marks the manager loaded so unload() works
+      runtimes.attach(manager);
+
+      const apiManager = manager.getApiManager();
+      const started = await startApiServer(tables.routes, (appId, path, request) => apiManager.executeApi(appId, path, request), options.port ?? 0);
+      server = started.server;
+      world.setServerSetting('Site_Url', options.siteUrl ?? started.baseUrl);
+      world.setServerSetting('Language', options.language ?? 'en');
+
+      running = new AppsEngineHarness(engine, manager, world, tables, logBook, runtimes, server, started.baseUrl, tempDir, restoreEnv);
+      return running;
+    } catch (error) {
+      if (server) {
+        await stopApiServer(server);
+      }
+      if (tempDir) {
+        await rm(tempDir, { recursive: true, force: true });
+      }
+      if (engine && manager) {
+        resetAppManagerSingleton(engine);
+      }
+      restoreEnv();
+      throw error;
+    }
+  }
+
+  /** Installs and enables an app package; throws with the reason when it does not end up enabled. */
+  async installZip(zipPath: string): Promise<{ appId: string }> {
+    const zip = await readFile(zipPath);
+    const { info } = await this.manager.getParser().unpackageApp(zip);
+    // The administrator grants what app.json asks for, as in Rocket.Chat's install dialog; an app
+    // that asks for nothing gets the engine's default set (server/permissions/AppPermissions.js).
+    let fulfillment: Awaited<ReturnType<AppManager['add']>>;
+    try {
+      fulfillment = await this.manager.add(zip, {
+        enable: true,
+        user: this.world.userById(ADMIN.id) as IUser,
+        permissionsGranted: info.permissions,
+      });
+    } catch (error) {
+      // e.g. the app's code throws while the Deno runtime loads it ("Module zod is not allowed")
+      throw new Error(`App "${info.name}" (${info.id}) could not be installed: ${messageOf(error)}${this.failureDetails(info.id)}`);
+    }
+
+    const app = this.manager.getOneById(info.id);
+    const status = app ? await app.getStatus() : undefined;
+    if (app && status !== undefined && this.engine.AppStatusUtils.isEnabled(status)) {
+      this.runtimes.markSettled(info.id);
+      return { appId: info.id };
+    }
+
+    const reasons = [
+      fulfillment.hasStorageError() ? `\nstorage: ${fulfillment.getStorageError()}` : '',
+      fulfillment.hasAppUserError() ? `\napp user: ${JSON.stringify(fulfillment.getAppUserError())}` : '',
+    ].join('');
+    throw new Error(`App "${info.name}" (${info.id}) did not get enabled: status ${status ?? 'not installed'}.${reasons}${this.failureDetails(info.id)}`);
+  }
+
+  /** The app's error entries and the runtime's reports of failed calls, one per line. */
+  private failureDetails(appId: string): string {
+    const lines = [
+      ...this.logBook.appErrors(appId),
+      ...this.logBook.bySource('runtime', appId).flatMap((record) =>
+        record.entries.filter((line) => line.severity === 'error' || /unsuccessful/i.test(JSON.stringify(line.args))).map((line) => `${record.method}: ${JSON.stringify(line.args)}`),
+      ),
+    ];
+    return lines.map((line) => `\n${line}`).join('');
+  }
+
+  /** Changes an app setting as an administrator does in the UI; the app's onSettingUpdated runs. */
+  async setSetting(appId: string, settingId: string, value: unknown): Promise<void> {
+    const settings = this.manager.getSettingsManager();
+    const current = settings.getAppSetting(appId, settingId);
+    await settings.updateAppSetting(appId, { ...current, value });
+  }
+
+  /** The setting's value as the app reads it (its package value while unset). */
+  async getSetting(appId: string, settingId: string): Promise<unknown> {
+    const setting = this.manager.getSettingsManager().getAppSetting(appId, settingId);
+    return setting.value === undefined || setting.value === null ? setting.packageValue : setting.value;
+  }
+
+  addUser(user: UserFixture): void {
+    this.world.addUser(user);
+  }
+
+  addRoom(room: RoomFixture): void {
+    this.world.addRoom(room);
+  }
+
+  /**
+   * Runs a slash command as `userId` typing it in `roomId`; resolves once the app has finished.
+   * Right after killing the app's subprocess, call waitForRuntimeReady(appId, { replacing: pid }) first:
+   * until Node has noticed the exit, a command would be written to the dead process (30 s timeout).
+   */
+  async runCommand(input: CommandInput): Promise<void> {
+    const name = input.command.replace(/^\//, '').toLowerCase().trim();
+    const registered = this.tables.commands.get(name);
+    if (!registered || !registered.enabled) {
+      throw new Error(`/${name} is not an enabled slash command`);
+    }
+    if (input.appId && registered.appId !== input.appId) {
+      throw new Error(`/${name} belongs to app ${registered.appId}, not ${input.appId}`);
+    }
+    const sender = this.world.userById(input.userId);
+    const room = this.world.roomById(input.roomId);
+    if (!sender || !room) {
+      throw new Error(`Unknown ${sender ? 'room' : 'user'}: ${sender ? input.roomId : input.userId}`);
+    }
+    // A command sent while the engine restarts the app's subprocess would leave the app looking
+    // disabled for 5 minutes (runtimes.ts): wait for a restart in progress to complete first.
+    if (this.runtimes.isRestarting(registered.appId)) {
+      await this.runtimes.waitUntilSettled(registered.appId);
+    }
+    // Rocket.Chat gives every command run a trigger id (used to open UI Kit modals).
+    const context = new this.engine.SlashCommandContext(sender, room, [...input.args], input.threadId, randomUUID());
+    try {
+      await this.manager.getCommandManager().executeCommand(name, context);
+    } catch (error) {
+      throw new Error(`/${name} failed: ${messageOf(error)}`);
+    }
+  }
+
+  /** What the apps sent: room messages and ephemeral notifications, oldest first. */
+  messages(): SentMessage[] {
+    return [...this.world.messages];
+  }
+
+  clearMessages(): void {
+    this.world.messages.splice(0);
+  }
+
+  /** The apps' persistence records. */
+  stored(): StoredRecord[] {
+    return this.world.records.map((record) => structuredClone(record));
+  }
+
+  /** Log entries the app itself wrote (the runtime's entries about each request left out). */
+  appLogs(appId?: string): LogRecord[] {
+    return this.logBook.bySource('app', appId);
+  }
+
+  /** The runtime's own entries about each request (they include request data: keep them out of assertions on secrets). */
+  runtimeLogs(appId?: string): LogRecord[] {
+    return this.logBook.bySource('runtime', appId);
+  }
+
+  /** Error entries the app itself logged, one line each; a test should fail on any. */
+  appErrors(appId?: string): string[] {
+    return this.logBook.appErrors(appId);
+  }
+
+  publicUrl(appId: string, path: string): string {
+    return `${this.baseUrl}/api/apps/public/${appId}/${path.replace(/^\/+/, '')}`;
+  }
+
+  async appStatus(appId: string): Promise<string | undefined> {
+    return this.manager.getOneById(appId)?.getStatus();
+  }
+
+  /** PID of the app's Deno subprocess (to kill it in a test: the engine restarts it). */
+  denoProcessId(appId: string): number | undefined {
+    return this.runtimes.pid(appId);
+  }
+
+  /**
+   * Resolves with the PID of the app's Deno subprocess once it is settled — after a kill or a crash,
+   * pass the old PID as `replacing` to wait for the engine's restart to complete. Asks the app nothing
+   * while it waits (see runtimes.ts on why a request during a restart disables the app for 5 minutes).
+   */
+  waitForRuntimeReady(appId: string, options: { replacing?: number; timeoutMs?: number } = {}): Promise<number> {
+    return this.runtimes.waitUntilSettled(appId, options);
+  }
+
+  /** True while the engine enforces app permissions (NODE_ENV is not 'test'): asks it about an app that has none. */
+  permissionChecksLive(): boolean {
+    const { AppPermissionManager, AppPermissions } = this.engine;
+    return process.env.NODE_ENV !== 'test' && AppPermissionManager.hasPermission('harness-permission-probe', AppPermissions.persistence.default) === undefined;
+  }
+
+  /** Unloads the engine (kills every Deno subprocess), closes the HTTP server; nothing is left running. */
+  async stop(): Promise<void> {
+    if (this.stopped) {
+      return;
+    }
+    this.stopped = true;
+    try {
+      const appIds = (await this.manager.get()).map((app) => app.getID());
+      // Never unload in the middle of a restart: the engine would retry it forever (runtimes.ts).
+      const restarting = appIds.filter((appId) => this.runtimes.isRestarting(appId));
+      await Promise.all(restarting.map((appId) => this.runtimes.waitUntilSettled(appId).catch(() => undefined)));
+      const children = this.runtimes.children(appIds);
+      // unload(true) disables each app and calls stopApp() without awaiting it: wait for the exits here.
+      await this.manager.unload(true);
+      await Promise.all(children.map((child) => waitForExit(child)));
+    } finally {
+      resetAppManagerSingleton(this.engine);
+      await stopApiServer(this.server);
+      await rm(this.tempDir, { recursive: true, force: true });
+      this.restoreEnv();
+      running = undefined;
+    }
+  }
+}
+
+/** Lets a later harness create its own AppManager (server/AppManager.js keeps the last one in `Instance`). */
+function resetAppManagerSingleton(engine: Engine): void {
+  (engine.AppManager as { Instance?: unknown }).Instance = undefined;
+}

@@ -1,0 +1,8 @@
+// Hosts the real Rocket.Chat Apps-Engine server runtime (1.62.0, apps in Deno subprocesses) in this
+// Node process without a Rocket.Chat server. See harness.ts; the Deno runtime is prepared by
+// scripts/setup-deno-runtime.mjs (the project's postinstall).
+
+export { AppsEngineHarness, type CommandInput, type HarnessOptions } from './harness';
+export { HARNESS_NODE_ENV } from './engine';
+export type { LogLine, LogRecord } from './logs';
+export type { Association, RoomFixture, SentMessage, StoredRecord, UserFixture } from './world';
