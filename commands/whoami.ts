@@ -1,11 +1,12 @@
 /**
- * `/oauth whoami [provider]`: the account as the provider reports it now, through the token getter
+ * `/oauth whoami [provider]`: the account as the provider reports it now, through the token service
  * (refreshed when needed, retried once after a 401): the path the app's other commands take.
  */
 import { OAuthError } from '../src/core/errors';
-import { profileEndpoint } from '../src/core/profile';
+import { buildProfileRequest, profileEndpoint, readProfileResponse } from '../src/core/profile';
 import type { CommandScope } from '../src/rocketchat/command-scope';
 import { connectorFor } from '../src/rocketchat/connector';
+import { OAuthTokenService } from '../src/rocketchat/token-service';
 import { providerNamed, replyWithError } from './shared';
 
 export async function whoami(scope: CommandScope, [name]: string[]): Promise<void> {
@@ -21,7 +22,9 @@ export async function whoami(scope: CommandScope, [name]: string[]): Promise<voi
       await scope.reply({ sections: [scope.t('whoami_no_profile', { provider: displayName, account: connection.accountName ?? '?' })] });
       return;
     }
-    const profile = await connector.fetchProfile(scope.user.id, provider.definition.id);
+    // The same path the app's other commands take: the token service.
+    const response = await new OAuthTokenService(connector).request(scope.user, provider.definition.id, buildProfileRequest(resolved));
+    const profile = readProfileResponse(resolved, response);
     await scope.reply({
       sections: [profile.accountName ? scope.t('whoami', { provider: displayName, account: profile.accountName }) : scope.t('whoami_unnamed', { provider: displayName })],
     });

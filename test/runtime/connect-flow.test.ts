@@ -1,0 +1,249 @@
+/**
+ * End to end on the real runtime: the packaged app on Apps-Engine 1.62.0 (Deno), oidc-provider as
+ * the authorization server over real HTTP, two users in two rooms. Every outbound call of the app
+ * goes through the engine's HTTP accessor; the browser is the scripted user agent.
+ */
+import { AppsEngineHarness } from '../../src/harness';
+import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import { APP_ID, packagedZip, untilAnswered } from '../support/app-package';
+import { authorizeAs } from '../support/user-agent';
+
+const USERS = {
+  alice: { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] },
+  bob: { id: 'u-bob', username: 'bob', name: 'Bob', roles: ['user'] },
+};
+const ROOMS = { alice: { id: 'r-alice', name: 'alice-room', members: ['u-alice'] }, bob: { id: 'r-bob', name: 'bob-room', members: ['u-bob'] } };
+const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value', authMethod: 'client_secret_basic' as const };
+type Who = keyof typeof USERS;
+
+let harness: AppsEngineHarness;
+let provider: TestAuthServer;
+let completeUrl: string;
+
+interface Reply {
+  text: string;
+  buttons: Array<{ actionId: string; url: string }>;
+}
+
+/** Runs `/oauth …` as a user in their room and returns the one ephemeral reply. */
+async function oauth(who: Who, ...args: string[]): Promise<Reply> {
+  harness.clearMessages();
+  await harness.runCommand({ command: 'oauth', args, userId: USERS[who].id, roomId: ROOMS[who].id });
+  const replies = harness.messages().filter((m) => m.kind === 'ephemeral' && m.toUserId === USERS[who].id);
+  expect(replies).toHaveLength(1);
+  expect(replies[0].roomId).toBe(ROOMS[who].id);
+  return readReply(replies[0].blocks ?? []);
+}
+
+function readReply(blocks: unknown[]): Reply {
+  const text = JSON.stringify(blocks);
+  const buttons = (blocks as Array<{ type: string; elements?: Array<{ type: string; actionId: string; url: string }> }>)
+    .filter((b) => b.type === 'actions')
+    .flatMap((b) => b.elements ?? [])
+    .filter((e) => e.type === 'button');
+  return { text, buttons };
+}
+
+/** Follows a Connect button like a browser up to the provider's redirect back to the app, then loads it. */
+async function connectThroughBrowser(who: Who, decision: 'approve' | 'deny' = 'approve', account: string = USERS[who].username) {
+  const reply = await oauth(who, 'connect');
+  const button = reply.buttons.find((b) => b.actionId === 'oauth-connect');
+  expect(button).toBeDefined();
+  const callback = await callbackFor(button!.url, account, decision);
+  harness.clearMessages();
+  const page = await fetch(callback);
+  return { page, html: await page.text(), callback, notices: noticesFor(who), button: button! };
+}
+
+async function callbackFor(connectUrl: string, account: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+  const redirect = await fetch(connectUrl, { redirect: 'manual' });
+  expect(redirect.status).toBe(302);
+  return authorizeAs(redirect.headers.get('location')!, { account, decision, redirectUriPrefix: completeUrl });
+}
+
+function noticesFor(who: Who): string[] {
+  return harness
+    .messages()
+    .filter((m) => m.kind === 'ephemeral' && m.toUserId === USERS[who].id)
+    .map((m) => `${m.roomId}: ${JSON.stringify(m.blocks)}`);
+}
+
+function storedTokenOf(who: Who): { accessToken: string; refreshToken?: string } | undefined {
+  const record = harness
+    .stored()
+    .find((r) => r.associations.some((a) => a.model === 'user' && a.id === USERS[who].id) && r.associations.some((a) => a.id === 'oauth-token:demo'));
+  return (record?.data as { tokens?: { accessToken: string; refreshToken?: string } } | undefined)?.tokens;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('connecting on the real runtime against oidc-provider', () => {
+  beforeAll(async () => {
+    harness = await AppsEngineHarness.start();
+    completeUrl = harness.publicUrl(APP_ID, 'complete');
+    provider = await startOidcProvider({
+      accessTokenTTL: 2,
+      clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: CLIENT.authMethod, redirect_uris: [completeUrl], rotateRefreshToken: true }],
+    });
+    for (const user of Object.values(USERS)) harness.addUser(user);
+    for (const room of Object.values(ROOMS)) harness.addRoom(room);
+    await harness.installZip(packagedZip());
+    const settings: Record<string, unknown> = {
+      provider1_enabled: true,
+      provider1_preset: 'oidc',
+      provider1_id: 'demo',
+      provider1_client_id: CLIENT.clientId,
+      provider1_client_secret: CLIENT.clientSecret,
+      provider1_site: provider.issuer,
+    };
+    for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
+  });
+
+  afterAll(async () => {
+    await harness?.stop();
+    await provider?.close();
+  });
+
+  afterEach(() => {
+    expect(harness.appErrors(APP_ID)).toEqual([]);
+  });
+
+  it('connect, approve: a success page, a notice in the room the user asked from, the token stored for that user', async () => {
+    const { page, html, notices } = await connectThroughBrowser('alice');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(html).toContain('Connected');
+    expect(html).not.toMatch(/code=|state=/);
+    expect(notices).toEqual([expect.stringMatching(/^r-alice: .*You are now connected to demo as alice/)]);
+    expect(storedTokenOf('alice')?.accessToken).toBeTruthy();
+    expect((await oauth('alice', 'status')).text).toContain('demo: connected as alice');
+  });
+
+  it('connect, deny: the page and the room both say the user declined, nothing is stored', async () => {
+    const { page, html, notices } = await connectThroughBrowser('bob', 'deny');
+    expect(page.status).toBe(200);
+    expect(html).toContain('You declined');
+    expect(notices).toEqual([expect.stringMatching(/^r-bob: .*You declined the connection to demo/)]);
+    expect(storedTokenOf('bob')).toBeUndefined();
+  });
+
+  it('token: account, scopes, expiry, last four characters and length, never the token', async () => {
+    const stored = storedTokenOf('alice')!;
+    const { text } = await oauth('alice', 'token');
+    expect(text).toContain(`…${stored.accessToken.slice(-4)}`);
+    expect(text).toContain(`(${stored.accessToken.length} characters)`);
+    expect(text).toContain('openid');
+    expect(text).not.toContain(stored.accessToken);
+    expect(text).not.toContain(stored.refreshToken);
+  });
+
+  it('refresh: the token really changes, and a rotated refresh token is never sent again', async () => {
+    const before = storedTokenOf('alice')!;
+    await provider.resetTokenRequests();
+    expect((await oauth('alice', 'refresh')).text).toContain('renewed');
+    const after = storedTokenOf('alice')!;
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+    await oauth('alice', 'refresh');
+    const sent = (await provider.tokenRequests()).filter((r) => r.grantType === 'refresh_token').map((r) => r.refreshToken);
+    expect(sent).toEqual([before.refreshToken, after.refreshToken]);
+    expect((await provider.introspect(storedTokenOf('alice')!.accessToken, CLIENT)).active).toBe(true);
+  });
+
+  it('whoami: the account as the userinfo endpoint reports it', async () => {
+    expect((await oauth('alice', 'whoami')).text).toContain('demo says you are *alice*');
+  });
+
+  it('expiry: after the 2-second token expires, whoami refreshes once and works', async () => {
+    const before = storedTokenOf('alice')!;
+    await sleep(2200);
+    await provider.resetTokenRequests();
+    expect((await oauth('alice', 'whoami')).text).toContain('demo says you are *alice*');
+    expect((await provider.tokenRequests()).filter((r) => r.grantType === 'refresh_token')).toHaveLength(1);
+    expect(storedTokenOf('alice')!.accessToken).not.toBe(before.accessToken);
+  });
+
+  it('two users never see each other\'s token', async () => {
+    await connectThroughBrowser('bob', 'approve', 'bob');
+    const alice = storedTokenOf('alice')!;
+    const bob = storedTokenOf('bob')!;
+    expect(alice.accessToken).not.toBe(bob.accessToken);
+    const bobSees = (await oauth('bob', 'token')).text;
+    expect(bobSees).toContain(`…${bob.accessToken.slice(-4)}`);
+    expect(bobSees).not.toContain(alice.accessToken.slice(-8));
+    expect((await oauth('bob', 'whoami')).text).toContain('you are *bob*');
+    expect(harness.messages().every((m) => m.toUserId === USERS.bob.id)).toBe(true);
+  });
+
+  it('a replayed callback changes nothing: 400 page, same token', async () => {
+    const { callback } = await connectThroughBrowser('alice');
+    const token = storedTokenOf('alice')!.accessToken;
+    const replay = await fetch(callback);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('no longer valid');
+    expect(storedTokenOf('alice')!.accessToken).toBe(token);
+  });
+
+  it('a wrong or missing state gets a 400 page, never a stack trace', async () => {
+    for (const query of ['?state=forged&code=x', '?code=x', '?state=a&state=b', '']) {
+      const page = await fetch(`${completeUrl}${query}`);
+      expect(page.status).toBe(400);
+      const html = await page.text();
+      expect(html).toContain('no longer valid');
+      expect(html).not.toMatch(/at \w+ \(|Error:/);
+    }
+  });
+
+  it('a state from one user\'s link used with another account\'s code binds nothing', async () => {
+    const aliceBefore = storedTokenOf('alice')!.accessToken;
+    // Alice's link, started in the browser; the attacker (bob) completes the provider side with his own
+    // account in his own authorization request, then swaps in alice's state.
+    const aliceConnect = (await oauth('alice', 'connect')).buttons[0].url;
+    const aliceRedirect = await fetch(aliceConnect, { redirect: 'manual' });
+    const aliceState = new URL(aliceRedirect.headers.get('location')!).searchParams.get('state')!;
+    const bobCallback = await callbackFor((await oauth('bob', 'connect')).buttons[0].url, 'bob');
+    bobCallback.searchParams.set('state', aliceState);
+    const page = await fetch(bobCallback);
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    expect(storedTokenOf('alice')!.accessToken).toBe(aliceBefore);
+  });
+
+  it('the connect link survives a prefetcher\'s visit, and a bad link gets a 400 page', async () => {
+    const link = (await oauth('bob', 'connect')).buttons[0].url;
+    const prefetch = await fetch(link, { redirect: 'manual' });
+    expect(prefetch.status).toBe(302);
+    const visit = await fetch(link, { redirect: 'manual' });
+    expect(visit.status).toBe(302);
+    // Each visit starts its own authorization.
+    expect(new URL(visit.headers.get('location')!).searchParams.get('state')).not.toBe(new URL(prefetch.headers.get('location')!).searchParams.get('state'));
+    const bad = await fetch(link.replace(/link=[^&]+/, 'link=nope'), { redirect: 'manual' });
+    expect(bad.status).toBe(400);
+  });
+
+  it('the Deno subprocess restarted keeps every connection', async () => {
+    const pid = harness.denoProcessId(APP_ID)!;
+    process.kill(pid, 'SIGKILL');
+    // The engine restarts it; a command sent before Node has seen the exit would wait for a timeout.
+    await harness.waitForRuntimeReady(APP_ID, { replacing: pid });
+    const answered = await untilAnswered(
+      () => (harness.clearMessages(), harness.runCommand({ command: 'oauth', args: ['status'], userId: USERS.alice.id, roomId: ROOMS.alice.id })),
+      () => harness.messages().some((m) => m.toUserId === USERS.alice.id),
+    );
+    expect(answered).toBe(true);
+    expect(harness.denoProcessId(APP_ID)).not.toBe(pid);
+    expect((await oauth('alice', 'status')).text).toContain('demo: connected as alice');
+    expect((await oauth('bob', 'status')).text).toContain('demo: connected as bob');
+  });
+
+  it('revoke: the provider reports both tokens inactive, the record is gone, status says not connected', async () => {
+    const tokens = storedTokenOf('alice')!;
+    expect((await oauth('alice', 'revoke')).text).toContain('the provider revoked your tokens');
+    expect((await provider.introspect(tokens.accessToken, CLIENT)).active).toBe(false);
+    expect((await provider.introspect(tokens.refreshToken!, CLIENT)).active).toBe(false);
+    expect(storedTokenOf('alice')).toBeUndefined();
+    expect((await oauth('alice', 'status')).text).toContain('demo: not connected');
+    const whoami = await oauth('alice', 'whoami');
+    expect(whoami.text).toContain('not connected to demo');
+    expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
+  });
+});
