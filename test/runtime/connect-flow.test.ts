@@ -117,6 +117,8 @@ describe('connecting on the real runtime against oidc-provider', () => {
     expect(notices).toEqual([expect.stringMatching(/^r-alice: .*You are now connected to demo as alice/)]);
     expect(storedTokenOf('alice')?.accessToken).toBeTruthy();
     expect((await oauth('alice', 'status')).text).toContain('demo: connected as alice');
+    // The link that led here is spent now; no state is left pending.
+    expect(harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-link' || a.id === 'oauth-state'))).toEqual([]);
   });
 
   it('connect, deny: the page and the room both say the user declined, nothing is stored', async () => {

@@ -14,6 +14,7 @@ import { connectButton } from '../connect-link';
 import { connectorFor } from '../connector';
 import { messageForError } from '../error-replies';
 import { translator, type Translate } from '../i18n';
+import { connectLinks } from '../pending-stores';
 import { sendEphemeral, type Reply } from '../replies';
 import { htmlPage } from './html-page';
 
@@ -38,6 +39,8 @@ export class CompleteEndpoint extends ApiEndpoint {
     const config = await loadConfiguration(read.getEnvironmentReader(), appId);
     try {
       const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {});
+      // The link has done its job once a connection came of it; until then it survives visits.
+      if (pending.context?.linkId) await connectLinks(read.getPersistenceReader(), persis).take(pending.context.linkId);
       const { t, language } = await this.localeFor(read, pending.userId);
       const provider = displayName(config, connection.providerId);
       const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });

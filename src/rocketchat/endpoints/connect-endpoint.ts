@@ -26,16 +26,19 @@ export class ConnectEndpoint extends ApiEndpoint {
   async get(request: IApiRequest, _endpoint: IApiEndpointInfo, read: IRead, _modify: IModify, http: IHttp, persis: IPersistence): Promise<IApiResponse> {
     const logger = this.app.getLogger();
     const parsed = querySchema.safeParse(request.query ?? {});
-    const link = parsed.success ? await connectLinks(read.getPersistenceReader(), persis).peek(parsed.data.link) : undefined;
+    const linkId = parsed.success ? parsed.data.link : undefined;
+    const link = linkId ? await connectLinks(read.getPersistenceReader(), persis).peek(linkId) : undefined;
     const user = link ? await read.getUserReader().getById(link.userId).catch(() => undefined) : undefined;
     const language = await languageFor(read.getEnvironmentReader(), user);
     const t = translator(language);
-    if (!link) {
+    if (!link || !linkId) {
       return htmlPage({ status: 400, tone: 'err', title: t('page_title_error'), message: t('page_invalid_link'), hint: t('page_close'), language });
     }
     const config = await loadConfiguration(read.getEnvironmentReader(), this.app.getID());
     try {
-      const start = await connectorFor({ config, read, http, persis, logger }).beginAuthorization(link.userId, link.providerId, { context: { roomId: link.roomId } });
+      const start = await connectorFor({ config, read, http, persis, logger }).beginAuthorization(link.userId, link.providerId, {
+        context: { roomId: link.roomId, linkId },
+      });
       return { status: 302, headers: { ...PAGE_HEADERS, location: start.url }, content: '' };
     } catch (error) {
       const { key, expected } = messageForError(error);
