@@ -17,6 +17,7 @@ import { startApiServer, stopApiServer } from './api-server';
 import { createBridges, signingKeyPair, type BridgeTables } from './bridges';
 import { locateDenoRuntime, pathWithDeno } from './deno-runtime';
 import { keepPermissionChecksOn, loadEngine, type Engine } from './engine';
+import { FileStore } from './file-store';
 import { LogBook, type LogRecord } from './logs';
 import { RuntimeWatch } from './runtimes';
 import { createStorages } from './storage';
@@ -31,6 +32,18 @@ export interface HarnessOptions {
   port?: number;
   /** Called with every log entry the engine stores, classified app / runtime (for a terminal). */
   onAppLog?: (record: LogRecord) => void;
+  /** Where the apps' persistence records and setting values live; default: in memory only. */
+  storage?: HarnessStorage;
+}
+
+/**
+ * Keeps the apps' persistence records and their setting values in `file` (see file-store.ts for what
+ * it holds) across restarts of the Node process: start() loads it (and throws when it is damaged),
+ * installZip() applies the app's stored setting values, every change is written back, stop() flushes.
+ * Its folder is created 0700 and the file is written 0600: it holds the apps' tokens and secrets.
+ */
+export interface HarnessStorage {
+  file: string;
 }
 
 export interface CommandInput {
@@ -84,6 +97,7 @@ export class AppsEngineHarness {
     readonly baseUrl: string,
     private readonly tempDir: string,
     private readonly restoreEnv: () => void,
+    private readonly store: FileStore | undefined,
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<AppsEngineHarness> {
@@ -117,12 +131,21 @@ export class AppsEngineHarness {
 
       const world = new World();
       world.addUser(ADMIN);
+      const store = options.storage ? await FileStore.open(options.storage.file, () => world.records) : undefined;
+      if (store) {
+        world.records.push(...store.loadedRecords);
+        world.watchRecords(() => store.changed());
+      }
       const runtimes = new RuntimeWatch();
       const logBook = new LogBook((record) => {
         runtimes.observe(record);
         options.onAppLog?.(record);
       });
-      const storages = createStorages(engine, (entry) => logBook.add(entry));
+      const storages = createStorages(
+        engine,
+        (entry) => logBook.add(entry),
+        store && ((appId, setting) => store.setSetting(appId, setting.id, setting.value)),
+      );
       const { bridges, tables } = createBridges(engine, world);
       await signingKeyPair(); // made once per process; the first install would wait for it anyway
 
@@ -144,7 +167,7 @@ export class AppsEngineHarness {
       world.setServerSetting('Site_Url', options.siteUrl ?? started.baseUrl);
       world.setServerSetting('Language', options.language ?? 'en');
 
-      running = new AppsEngineHarness(engine, manager, world, tables, logBook, runtimes, server, started.baseUrl, tempDir, restoreEnv);
+      running = new AppsEngineHarness(engine, manager, world, tables, logBook, runtimes, server, started.baseUrl, tempDir, restoreEnv, store);
       return running;
     } catch (error) {
       if (server) {
@@ -183,6 +206,7 @@ export class AppsEngineHarness {
     const status = app ? await app.getStatus() : undefined;
     if (app && status !== undefined && this.engine.AppStatusUtils.isEnabled(status)) {
       this.runtimes.markSettled(info.id);
+      await this.restoreSettings(info.id);
       return { appId: info.id };
     }
 
@@ -191,6 +215,24 @@ export class AppsEngineHarness {
       fulfillment.hasAppUserError() ? `\napp user: ${JSON.stringify(fulfillment.getAppUserError())}` : '',
     ].join('');
     throw new Error(`App "${info.name}" (${info.id}) did not get enabled: status ${status ?? 'not installed'}.${reasons}${this.failureDetails(info.id)}`);
+  }
+
+  /**
+   * With storage: sets the values stored for the app's settings, as an administrator would (the app's
+   * onSettingUpdated runs). Values of settings the app no longer declares stay in the file, unused.
+   */
+  private async restoreSettings(appId: string): Promise<void> {
+    const declared = this.manager.getOneById(appId)?.getStorageItem().settings ?? {};
+    for (const [settingId, value] of this.store?.settingsOf(appId) ?? []) {
+      if (!Object.prototype.hasOwnProperty.call(declared, settingId)) {
+        continue;
+      }
+      try {
+        await this.setSetting(appId, settingId, value);
+      } catch (error) {
+        throw new Error(`App ${appId} was installed, but its stored setting "${settingId}" could not be applied: ${messageOf(error)}`);
+      }
+    }
   }
 
   /** The app's error entries and the runtime's reports of failed calls, one per line. */
@@ -315,7 +357,10 @@ export class AppsEngineHarness {
     return process.env.NODE_ENV !== 'test' && AppPermissionManager.hasPermission('harness-permission-probe', AppPermissions.persistence.default) === undefined;
   }
 
-  /** Unloads the engine (kills every Deno subprocess), closes the HTTP server; nothing is left running. */
+  /**
+   * Unloads the engine (kills every Deno subprocess), closes the HTTP server and, with storage, writes
+   * the pending changes to the file before it resolves; nothing is left running.
+   */
   async stop(): Promise<void> {
     if (this.stopped) {
       return;
@@ -335,7 +380,13 @@ export class AppsEngineHarness {
       await stopApiServer(this.server);
       await rm(this.tempDir, { recursive: true, force: true });
       this.restoreEnv();
-      running = undefined;
+      try {
+        // Last, so the harness is fully stopped even when the final write fails (that error is thrown);
+        // before `running` clears, so a next harness never reads the file while it is being written.
+        await this.store?.flush();
+      } finally {
+        running = undefined;
+      }
     }
   }
 }

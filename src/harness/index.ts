@@ -2,7 +2,7 @@
 // Node process without a Rocket.Chat server. See harness.ts; the Deno runtime is prepared by
 // scripts/setup-deno-runtime.mjs (the project's postinstall).
 
-export { AppsEngineHarness, type CommandInput, type HarnessOptions } from './harness';
+export { AppsEngineHarness, type CommandInput, type HarnessOptions, type HarnessStorage } from './harness';
 export { HARNESS_NODE_ENV } from './engine';
 export type { LogLine, LogRecord } from './logs';
 export type { Association, RoomFixture, SentMessage, StoredRecord, UserFixture } from './world';

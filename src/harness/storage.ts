@@ -16,7 +16,16 @@ type Storages = { metadata: AppMetadataStorage; source: AppSourceStorage; logs: 
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-export function createStorages(engine: Engine, onLog: (entry: ILoggerStorageEntry) => void): Storages {
+/**
+ * `onSettingUpdated` hears every app setting change the engine stores (an administrator's through
+ * AppSettingsManager.updateAppSetting, or the app's own through its setting updater), with the
+ * value the app sees (after its onPreSettingUpdate).
+ */
+export function createStorages(
+  engine: Engine,
+  onLog: (entry: ILoggerStorageEntry) => void,
+  onSettingUpdated?: (appId: string, setting: ISetting) => void,
+): Storages {
   const { AppMetadataStorage, AppSourceStorage, AppLogStorage, AppInstallationSource } = engine.storage;
 
   class MemoryMetadataStorage extends AppMetadataStorage {
@@ -77,7 +86,9 @@ export function createStorages(engine: Engine, onLog: (entry: ILoggerStorageEntr
     }
 
     async updateSetting(_id: string, setting: ISetting): Promise<boolean> {
-      this.byMongoId(_id).settings[setting.id] = copy(setting);
+      const item = this.byMongoId(_id);
+      item.settings[setting.id] = copy(setting);
+      onSettingUpdated?.(item.id, copy(setting));
       return true;
     }
 

@@ -73,6 +73,19 @@ export class World {
   readonly messages: SentMessage[] = [];
   readonly records: StoredRecord[] = [];
   readonly serverSettings = new Map<string, ISetting>();
+  private readonly recordWatchers: Array<() => void> = [];
+
+  /** Calls `watcher` after every change of `records` (the persistence bridge reports them). */
+  watchRecords(watcher: () => void): void {
+    this.recordWatchers.push(watcher);
+  }
+
+  /** Called by whoever changed `records`. */
+  recordsChanged(): void {
+    for (const watcher of this.recordWatchers) {
+      watcher();
+    }
+  }
 
   addUser(user: UserFixture & { type?: UserRecord['type']; appId?: string }): string {
     const taken = [...this.users.values()].find((existing) => existing.username === user.username && existing.id !== user.id);

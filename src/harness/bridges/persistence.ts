@@ -44,6 +44,7 @@ export function createPersistenceBridge(engine: Engine, world: World) {
     private drop(records: StoredRecord[]): void {
       const kept = world.records.filter((record) => !records.includes(record));
       world.records.splice(0, world.records.length, ...kept);
+      world.recordsChanged();
     }
 
     protected async purge(appId: string): Promise<void> {
@@ -58,6 +59,7 @@ export function createPersistenceBridge(engine: Engine, world: World) {
       assertObject(data);
       const record = { id: world.newId(), appId, associations: associations.map(plain), data: structuredClone(data) };
       world.records.push(record);
+      world.recordsChanged();
       return record.id;
     }
 
@@ -102,6 +104,7 @@ export function createPersistenceBridge(engine: Engine, world: World) {
       const record = this.mine(appId).find((candidate) => exactly(candidate, wanted));
       if (record) {
         record.data = structuredClone(data);
+        world.recordsChanged();
         return record.id;
       }
       if (!upsert) {
