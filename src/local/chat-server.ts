@@ -1,0 +1,160 @@
+/**
+ * The local run's one address: the chat page and its small JSON API, and the app's public
+ * endpoints (proxied to the harness), so the redirect URI and the page share one origin.
+ *
+ *   GET  /                         the chat page (chat-page/*)
+ *   GET  /api/chat/state           users, rooms, the demo accounts
+ *   GET  /api/chat/messages?userId=&after=   what that user sees: their ephemeral messages, their rooms' messages
+ *   POST /api/chat/command         { userId, roomId, text: "/oauth connect" }
+ *   *    /api/apps/…               the app's endpoints, proxied to the harness
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AppsEngineHarness, RoomFixture, UserFixture } from '../harness';
+
+export interface ChatWorld {
+  /** Set once the runtime is up; until then the API answers 503. */
+  harness?: AppsEngineHarness;
+  users: UserFixture[];
+  rooms: RoomFixture[];
+  /** Shown on the page: what to type at the demo provider's login. */
+  demoAccounts?: Array<{ id: string; name: string }>;
+  /** The app's commands' errors, for the terminal. */
+  onCommandError?: (message: string) => void;
+}
+
+const PAGE_FILES: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
+  '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
+};
+
+const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+const commandSchema = z.object({
+  userId: z.string().min(1).max(100),
+  roomId: z.string().min(1).max(100),
+  text: z.string().trim().min(1).max(2000),
+});
+
+export function createChatServer(world: ChatWorld, pageDir: string): Server {
+  return createServer((req, res) => {
+    route(world, pageDir, req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : 'internal error' });
+      else res.destroy();
+    });
+  });
+}
+
+/** Listens, turning "port in use" into a sentence that says what to do. */
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new Error(`Port ${port} on ${host} is in use: stop what uses it, or choose another with --port.`));
+      else if (error.code === 'EACCES') reject(new Error(`Port ${port} on ${host} needs privileges this user does not have: choose another with --port.`));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolvePort((server.address() as AddressInfo).port));
+  });
+}
+
+async function route(world: ChatWorld, pageDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const harness = world.harness;
+  if (url.pathname.startsWith('/api/') && !harness) return sendJson(res, 503, { error: 'Still starting: try again in a moment.' });
+  if (url.pathname.startsWith('/api/apps/')) return proxy(harness!.baseUrl, req, res);
+  const page = PAGE_FILES[url.pathname];
+  if (page && req.method === 'GET') {
+    res.writeHead(200, { ...PAGE_HEADERS, 'content-type': page.type });
+    res.end(readFileSync(join(pageDir, page.file)));
+    return;
+  }
+  if (url.pathname === '/api/chat/state' && req.method === 'GET') {
+    return sendJson(res, 200, {
+      users: world.users.map(({ id, username, name, roles }) => ({ id, username, name, admin: (roles ?? []).includes('admin') })),
+      rooms: world.rooms,
+      demoAccounts: world.demoAccounts ?? [],
+    });
+  }
+  if (url.pathname === '/api/chat/messages' && req.method === 'GET') {
+    const userId = url.searchParams.get('userId') ?? '';
+    const after = Number(url.searchParams.get('after') ?? '-1');
+    return sendJson(res, 200, { messages: visibleMessages(harness!, world.rooms, userId, Number.isFinite(after) ? after : -1) });
+  }
+  if (url.pathname === '/api/chat/command' && req.method === 'POST') return runCommand(world, harness!, req, res);
+  sendJson(res, 404, { error: 'not found' });
+}
+
+function visibleMessages(harness: AppsEngineHarness, rooms: RoomFixture[], userId: string, after: number) {
+  const memberOf = new Set(rooms.filter((room) => room.members.includes(userId)).map((room) => room.id));
+  return harness
+    .messages()
+    .map((message, seq) => ({ seq, ...message }))
+    .filter((m) => m.seq > after && (m.kind === 'ephemeral' ? m.toUserId === userId : memberOf.has(m.roomId)))
+    .map(({ seq, kind, roomId, text, blocks }) => ({ seq, kind, roomId, text, blocks }));
+}
+
+async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req)).toString('utf8'));
+  } catch {
+    return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "roomId", "text"}.' });
+  }
+  const parsed = commandSchema.safeParse(body);
+  if (!parsed.success) return sendJson(res, 400, { error: `Invalid command request: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}` });
+  const { userId, roomId, text } = parsed.data;
+  const user = world.users.find((u) => u.id === userId);
+  const room = world.rooms.find((r) => r.id === roomId);
+  if (!user || !room || !room.members.includes(userId)) return sendJson(res, 400, { error: 'Unknown user or room, or the user is not in that room.' });
+  if (!text.startsWith('/')) return sendJson(res, 400, { error: 'Only slash commands run here: try /oauth help.' });
+  const [command, ...args] = text.slice(1).split(/\s+/);
+  if (command !== 'oauth') return sendJson(res, 400, { error: `There is no /${command} here: try /oauth help.` });
+  try {
+    await harness.runCommand({ command, args, userId, roomId });
+    sendJson(res, 200, { ok: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    world.onCommandError?.(message);
+    sendJson(res, 500, { error: 'The app failed to answer; the terminal shows its log.' });
+  }
+}
+
+/** Streams a request to the harness's endpoint server and its answer back, unchanged. */
+function proxy(target: string, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = httpRequest(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => sendJson(res, 502, { error: 'The app runtime is not answering.' }));
+  req.pipe(upstream);
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 64 * 1024) {
+        reject(new Error('request too large'));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(JSON.stringify(body));
+}

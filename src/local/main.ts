@@ -1,0 +1,161 @@
+/**
+ * `npm start`: the app running locally on the real Apps-Engine runtime, with a demo authorization
+ * server and a chat page, so the whole flow can be tried without a Rocket.Chat server.
+ * Every step that fails says what failed and the process exits non-zero.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { redactValue } from '../core/redact';
+import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
+import { createChatServer, listen, type ChatWorld } from './chat-server';
+import { startDemoProvider } from './demo-provider';
+import { parseOptions, USAGE, UsageError, type LocalOptions } from './options';
+
+const USERS: UserFixture[] = [
+  { id: 'alice', username: 'alice', name: 'Alice', roles: ['user'] },
+  { id: 'bob', username: 'bob', name: 'Bob', roles: ['user'] },
+  { id: 'ada', username: 'ada', name: 'Ada (admin)', roles: ['admin', 'user'] },
+];
+const ROOMS: RoomFixture[] = [
+  { id: 'general', name: 'general', members: ['alice', 'bob', 'ada'] },
+  { id: 'random', name: 'random', members: ['alice', 'bob'] },
+];
+const DEMO_CLIENT_ID = 'oauth-connector-demo';
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, out = console): Promise<number> {
+  let options: LocalOptions;
+  try {
+    const parsed = parseOptions(argv, env, process.cwd());
+    if (parsed === 'help') {
+      out.log(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out.error(`npm start: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const stoppers: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  };
+  const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw new StartError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  try {
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    const zipPath = await step('Building the app package (npm run package)', () => buildPackage(projectDir));
+    const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')) as { id: string; name: string; version: string };
+
+    // The page's port first: a port in use is the most common failure, and should come fast.
+    const world: ChatWorld = { users: USERS, rooms: ROOMS, onCommandError: (message) => out.error(`[app] ${message}`) };
+    const server = createChatServer(world, join(projectDir, 'src', 'local', 'chat-page'));
+    const port = await step('Starting the chat page', () => listen(server, options.port, options.host));
+    stoppers.push(() => new Promise((resolve) => server.close(resolve)));
+    const publicUrl = options.publicUrl || `http://${options.host}:${port}`;
+    const redirectUri = `${publicUrl}/api/apps/public/${manifest.id}/complete`;
+
+    const harness = await step('Starting the Apps-Engine runtime', () =>
+      AppsEngineHarness.start({
+        siteUrl: publicUrl,
+        storage: options.dataDir ? { file: join(options.dataDir, 'app-storage.json') } : undefined,
+        onAppLog: (record) => printLog(out, record, options.verbose),
+      }),
+    );
+    world.harness = harness;
+    stoppers.push(() => harness.stop());
+    for (const user of USERS) harness.addUser(user);
+    for (const room of ROOMS) harness.addRoom(room);
+    const { appId } = await step(`Installing ${manifest.name} ${manifest.version}`, () => harness.installZip(zipPath));
+
+    let settings: Record<string, unknown>;
+    if (options.realProvider) {
+      settings = options.realProvider;
+    } else {
+      const secret = demoClientSecret(options.dataDir);
+      const provider = await step(`Starting the demo authorization server on port ${options.providerPort}`, () =>
+        startDemoProvider({
+          port: options.providerPort,
+          host: options.host,
+          dataDir: options.dataDir ? join(options.dataDir, 'demo-provider') : undefined,
+          clients: [{ clientId: DEMO_CLIENT_ID, clientSecret: secret, redirectUris: [redirectUri] }],
+          accessTokenTtlSeconds: options.tokenTtlSeconds,
+        }),
+      );
+      stoppers.push(() => provider.close());
+      world.demoAccounts = provider.accounts;
+      settings = { provider1_enabled: true, provider1_preset: 'oidc', provider1_id: 'demo', provider1_client_id: DEMO_CLIENT_ID, provider1_client_secret: secret, provider1_site: provider.issuer };
+      out.log(`Demo authorization server: ${provider.issuer} (accounts ${provider.accounts.map((a) => a.id).join(', ')}, password "demo")`);
+    }
+    await step('Configuring the app', async () => {
+      // Enabling last: a slot switched on half filled in would be reported as broken meanwhile.
+      const ordered = Object.entries(settings).sort(([a], [b]) => Number(a.endsWith('_enabled')) - Number(b.endsWith('_enabled')));
+      for (const [id, value] of ordered) await harness.setSetting(appId, id, value);
+    });
+
+    if (options.realProvider) out.log(`Register this redirect URI at your provider: ${redirectUri}`);
+    out.log(`Storage: ${options.dataDir ? `${options.dataDir} (connections survive a restart)` : 'in memory'}`);
+    out.log(`\nOAuth Connector is running: open ${publicUrl}\nType /oauth connect in the chat. Ctrl+C stops it.`);
+
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    out.log('Stopping…');
+    await stopAll();
+    return 0;
+  } catch (error) {
+    await stopAll();
+    out.error(`npm start: ${error instanceof StartError ? error.message : `unexpected failure: ${error instanceof Error ? error.stack : String(error)}`}`);
+    return 1;
+  }
+}
+
+class StartError extends Error {}
+
+/** `npm run package`'s own script, so what runs here is exactly the zip an admin would upload. */
+async function buildPackage(projectDir: string): Promise<string> {
+  try {
+    await promisify(execFile)(process.execPath, [join(projectDir, 'scripts', 'package.mjs')], { cwd: projectDir });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(stderr || (error as Error).message);
+  }
+  const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')) as { nameSlug: string; version: string };
+  return join(projectDir, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`);
+}
+
+/** The demo client's secret: made once per data folder (0600), or per run in memory. Never printed. */
+function demoClientSecret(dataDir: string | undefined): string {
+  if (!dataDir) return randomBytes(24).toString('base64url');
+  const file = join(dataDir, 'demo-client.json');
+  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { clientSecret: string }).clientSecret;
+  const clientSecret = randomBytes(24).toString('base64url');
+  writeFileSync(file, JSON.stringify({ clientSecret }), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return clientSecret;
+}
+
+/** App log entries in the terminal, redacted; debug and the runtime's own entries only with --verbose. */
+function printLog(out: Pick<Console, 'log' | 'error'>, record: LogRecord, verbose: boolean): void {
+  for (const entry of record.entries) {
+    if (!verbose && (entry.source !== 'app' || entry.severity === 'debug')) continue;
+    const args = entry.args.map((arg) => (typeof arg === 'string' ? redactValue(arg) : JSON.stringify(redactValue(arg)))).join(' ');
+    const line = `[${entry.source}] ${entry.severity.padEnd(5)} ${record.method ?? ''} ${args}`;
+    if (entry.severity === 'error') out.error(line);
+    else out.log(line);
+  }
+}

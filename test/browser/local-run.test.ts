@@ -1,0 +1,166 @@
+/**
+ * Real-browser end-to-end tests of `npm start`: Debian's Chromium driven by playwright-core through
+ * the chat page, the demo authorization server's own login and consent pages, and the app's
+ * complete page. Every step leaves a screenshot in test-output/browser/.
+ * Run with `npm run test:browser` (needs /usr/bin/chromium: `apt-get install -y chromium`).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { freePort, OUTPUT_DIR, startLocalRun, type LocalRun } from './local-run';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`Browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+
+// Without the networking flags Chromium floods the closed network with refused connections.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let run: LocalRun;
+let browser: Browser;
+let dataDir: string;
+let ports: { port: number; providerPort: number };
+let shot = 0;
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: join(OUTPUT_DIR, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function openChat(context: BrowserContext, user: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${run.url}/?user=${user}&room=general`);
+  await page.locator('#command').waitFor();
+  return page;
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#command', text);
+  await page.press('#command', 'Enter');
+}
+
+/** Waits for an app message containing `text` in the chat. */
+async function reply(page: Page, text: string | RegExp) {
+  const message = page.locator('.message.ephemeral').filter({ hasText: text }).last();
+  await message.waitFor({ timeout: 15_000 });
+  return message;
+}
+
+/** `/oauth connect`, then the Connect button, the demo login and the consent page, in the tab the button opens. */
+async function connect(context: BrowserContext, chat: Page, account: string, decision: 'approve' | 'deny', name: string): Promise<Page> {
+  await say(chat, '/oauth connect');
+  const button = (await reply(chat, 'Connect your demo account')).locator('a.button[data-action-id="oauth-connect"]');
+  await screenshot(chat, `${name}-connect-button`);
+  const [provider] = await Promise.all([context.waitForEvent('page'), button.click()]);
+  await provider.locator('#login').waitFor();
+  await provider.fill('#login', account);
+  await provider.fill('#password', 'demo');
+  await screenshot(provider, `${name}-provider-login`);
+  await provider.click('#submit');
+  await provider.locator('#consent').waitFor();
+  await screenshot(provider, `${name}-provider-consent`);
+  await provider.click(decision === 'approve' ? '#consent' : '#deny');
+  await provider.locator('h1').waitFor();
+  await screenshot(provider, `${name}-complete-page`);
+  return provider;
+}
+
+(haveChromium ? describe : describe.skip)('npm start in a real browser', () => {
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'oauth-local-'));
+    ports = { port: await freePort(), providerPort: await freePort() };
+    run = await startLocalRun({ ...ports, dataDir, logName: 'npm-start-1' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await run?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  let alice: { context: BrowserContext; chat: Page };
+  let bob: { context: BrowserContext; chat: Page };
+
+  it('connect and approve: the complete page says connected, and the chat confirms', async () => {
+    const context = await browser.newContext();
+    const chat = await openChat(context, 'alice');
+    alice = { context, chat };
+    const complete = await connect(context, chat, 'alice', 'approve', 'alice-approve');
+    await expectText(complete, 'Connected');
+    await reply(chat, 'You are now connected to demo as alice');
+    await screenshot(chat, 'alice-connected-chat');
+  });
+
+  it('connect and deny: the complete page and the chat both say the user declined', async () => {
+    // A context of its own: the provider's single sign-on would otherwise remember this login.
+    const context = await browser.newContext();
+    const chat = await openChat(context, 'bob');
+    const complete = await connect(context, chat, 'bob', 'deny', 'bob-deny');
+    await expectText(complete, 'You declined the connection to demo');
+    await reply(chat, 'You declined the connection to demo');
+    await say(chat, '/oauth status');
+    await reply(chat, 'demo: not connected');
+    await screenshot(chat, 'bob-denied-chat');
+    await context.close();
+  });
+
+  it('two users in separate contexts, each connected to their own demo account, each seeing only their own', async () => {
+    const context = await browser.newContext();
+    const chat = await openChat(context, 'bob');
+    bob = { context, chat };
+    await connect(context, chat, 'bob', 'approve', 'bob-approve');
+    await reply(chat, 'You are now connected to demo as bob');
+
+    await say(bob.chat, '/oauth whoami');
+    await reply(bob.chat, 'demo says you are bob');
+    await say(alice.chat, '/oauth whoami');
+    await reply(alice.chat, 'demo says you are alice');
+    await screenshot(alice.chat, 'alice-whoami');
+    await screenshot(bob.chat, 'bob-whoami');
+    expect(await alice.chat.locator('#messages').innerText()).not.toContain('as bob');
+    expect(await bob.chat.locator('#messages').innerText()).not.toContain('as alice');
+  });
+
+  it('revoke, then whoami answers "not connected" with a Connect button', async () => {
+    await say(alice.chat, '/oauth revoke');
+    await reply(alice.chat, 'the provider revoked your tokens');
+    await say(alice.chat, '/oauth whoami');
+    const answer = await reply(alice.chat, 'You are not connected to demo yet');
+    await expect(answer.locator('a.button[data-action-id="oauth-connect"]').count()).resolves.toBe(1);
+    await screenshot(alice.chat, 'alice-revoked-whoami');
+  });
+
+  it('a restart of npm start keeps a connection', async () => {
+    await run.stop();
+    run = await startLocalRun({ ...ports, dataDir, logName: 'npm-start-2' });
+    await bob.chat.reload();
+    await bob.chat.locator('#command').waitFor();
+    await say(bob.chat, '/oauth status');
+    await reply(bob.chat, 'demo: connected as bob');
+    await say(bob.chat, '/oauth whoami');
+    await reply(bob.chat, 'demo says you are bob');
+    await screenshot(bob.chat, 'bob-after-restart');
+  });
+
+  it('printed no secret in the terminal: neither the demo client secret nor any token or code', async () => {
+    const secret = (JSON.parse(readFileSync(join(dataDir, 'demo-client.json'), 'utf8')) as { clientSecret: string }).clientSecret;
+    const stored = readFileSync(join(dataDir, 'app-storage.json'), 'utf8');
+    const tokens = [...stored.matchAll(/"(?:accessToken|refreshToken)"\s*:\s*"([^"]+)"/g)].map((m) => m[1]);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const name of ['npm-start-1.log', 'npm-start-2.log']) {
+      const terminal = readFileSync(join(OUTPUT_DIR, name), 'utf8');
+      expect(terminal).toContain('OAuth Connector is running');
+      for (const value of [secret, ...tokens]) expect(terminal).not.toContain(value);
+      expect(terminal).not.toMatch(/[?&](code|state)=[^&\s[]/);
+    }
+    // The data folder is never world-readable.
+    expect(statSync(dataDir).mode & 0o077).toBe(0);
+    expect(statSync(join(dataDir, 'app-storage.json')).mode & 0o077).toBe(0);
+  });
+});
+
+async function expectText(page: Page, text: string): Promise<void> {
+  await page.getByText(text).first().waitFor({ timeout: 10_000 });
+}
