@@ -15,29 +15,12 @@ import type { AddressInfo } from 'node:net';
 import type { RequestMethod } from '@rocket.chat/apps-engine/definition/accessors';
 import type { IApiRequest, IApiResponse } from '@rocket.chat/apps-engine/definition/api';
 
+import { readBody } from '../node/read-body';
 import type { ApiRoutes } from './bridges';
 
 export type ExecuteApi = (appId: string, path: string, request: IApiRequest) => Promise<IApiResponse>;
 
 const MAX_BODY_BYTES = 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(Object.assign(new Error('request entity too large'), { status: 413 }));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function parseContent(req: IncomingMessage, body: Buffer): unknown {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -135,7 +118,7 @@ export async function startApiServer(routes: ApiRoutes, executeApi: ExecuteApi, 
       plain(res, 401, 'Unauthorized');
       return;
     }
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     const request: IApiRequest = {
       method: (req.method ?? 'GET').toLowerCase() as RequestMethod,
       headers: req.headers as Record<string, string>,

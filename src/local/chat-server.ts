@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AppsEngineHarness, RoomFixture, UserFixture } from '../harness';
+import { readBody } from '../node/read-body';
 
 export interface ChatWorld {
   /** Set once the runtime is up; until then the API answers 503. */
@@ -105,7 +106,7 @@ function visibleMessages(harness: AppsEngineHarness, rooms: RoomFixture[], userI
 async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: IncomingMessage, res: ServerResponse): Promise<void> {
   let body: unknown;
   try {
-    body = JSON.parse((await readBody(req)).toString('utf8'));
+    body = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
   } catch {
     return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "roomId", "text"}.' });
   }
@@ -136,22 +137,6 @@ function proxy(target: string, req: IncomingMessage, res: ServerResponse): void 
   });
   upstream.on('error', () => sendJson(res, 502, { error: 'The app runtime is not answering.' }));
   req.pipe(upstream);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolveBody, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 64 * 1024) {
-        reject(new Error('request too large'));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolveBody(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

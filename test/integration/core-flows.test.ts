@@ -5,7 +5,6 @@
  * with the wrong method fails here.
  */
 import { OAuthConnector } from '../../src/core/connector';
-import { OAuthError } from '../../src/core/errors';
 import type { Lease, PendingAuthorization, StateStore, StoredConnection } from '../../src/core/ports';
 import type { ClientCredentials, ProviderDefinition } from '../../src/core/provider';
 import { definitionFromPreset, findPreset } from '../../src/core/providers';
@@ -13,6 +12,7 @@ import { AxiosTransport } from '../../src/node/axios-transport';
 import { MemoryLease, MemoryStateStore, MemoryTokenStore } from '../../src/node/memory-stores';
 import { startNodeOAuth2Server, startOidcProvider, type ClientAuthMethod, type TestAuthServer, type TestClientCredentials } from '../support/auth-servers';
 import { authorizeAs } from '../support/user-agent';
+import { rejectionOf } from '../support/oauth-error';
 
 const REDIRECT_URI = 'http://127.0.0.1:1/oauth/complete';
 const ACCESS_TTL_S = 2;
@@ -143,15 +143,6 @@ describe.each(kinds)('core against $name', (kind) => {
     return (await server.tokenRequests()).filter((r) => r.route === 'token' && r.grantType === 'refresh_token');
   }
 
-  async function refused(promise: Promise<unknown>): Promise<OAuthError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(OAuthError);
-    return error as OAuthError;
-  }
-
   it.each(Object.keys(CLIENTS) as ClientKey[])('runs the whole code flow for the %s client, authenticating as registered', async (provider) => {
     await rotating.resetTokenRequests();
     const { connector, tokens } = app(rotating);
@@ -169,7 +160,7 @@ describe.each(kinds)('core against $name', (kind) => {
   it('fails, storing nothing, when the preset uses another client authentication than the one registered', async () => {
     const { connector, tokens } = app(rotating, { authOf: { basic: 'client_secret_post', post: 'client_secret_basic' } });
     for (const provider of ['basic', 'post'] as const) {
-      const error = await refused((await connect(connector, provider)).result);
+      const error = await rejectionOf((await connect(connector, provider)).result);
       expect(error.kind).toBe('provider_misconfigured');
       expect(error.oauthError).toBe('invalid_client');
       expect(await tokens.get('chat-user-alice', provider)).toBeUndefined();
@@ -180,7 +171,7 @@ describe.each(kinds)('core against $name', (kind) => {
     const states = new VerifierSwappingStates();
     states.swapTo = 'A'.repeat(43);
     const { connector, tokens } = app(rotating, { states });
-    const error = await refused((await connect(connector, 'public')).result);
+    const error = await rejectionOf((await connect(connector, 'public')).result);
     expect(error).toMatchObject({ kind: 'reconnect_required', oauthError: 'invalid_grant' });
     expect(await tokens.get('chat-user-alice', 'public')).toBeUndefined();
   });
@@ -192,12 +183,12 @@ describe.each(kinds)('core against $name', (kind) => {
     const connection = (await first.result).connection;
 
     // The same redirect again: the state is single use.
-    expect((await refused(connector.completeAuthorization(first.query))).kind).toBe('invalid_state');
+    expect((await rejectionOf(connector.completeAuthorization(first.query))).kind).toBe('invalid_state');
 
     // The old code, with its own verifier, under a fresh valid state: the server refuses the code itself.
     states.swapTo = states.taken.get(first.query.state);
     const fresh = await connector.beginAuthorization('chat-user-alice', 'basic');
-    const replay = await refused(connector.completeAuthorization({ ...first.query, state: fresh.state }));
+    const replay = await rejectionOf(connector.completeAuthorization({ ...first.query, state: fresh.state }));
     expect(replay).toMatchObject({ kind: 'reconnect_required', oauthError: 'invalid_grant' });
     expect((await tokens.get('chat-user-alice', 'basic'))?.tokens.accessToken).toBe(connection.tokens.accessToken);
     // RFC 6749 §4.1.2: the server SHOULD revoke tokens issued from a replayed code; both do.
@@ -275,16 +266,16 @@ describe.each(kinds)('core against $name', (kind) => {
     expect((await introspect(rotating, connection.tokens.accessToken)).active).toBe(false);
     expect((await introspect(rotating, connection.tokens.refreshToken!)).active).toBe(false);
     expect(await tokens.get('chat-user-alice', 'basic')).toBeUndefined();
-    expect((await refused(connector.getAccessToken('chat-user-alice', 'basic'))).kind).toBe('not_connected');
+    expect((await rejectionOf(connector.getAccessToken('chat-user-alice', 'basic'))).kind).toBe('not_connected');
   });
 
   it('says the user declined when consent is denied, stores nothing, and spends the state', async () => {
     const { connector, tokens } = app(rotating);
     const denied = await connect(connector, 'basic', 'bob', 'deny');
     expect(denied.query.error).toBe('access_denied');
-    expect((await refused(denied.result)).kind).toBe('access_denied');
+    expect((await rejectionOf(denied.result)).kind).toBe('access_denied');
     expect(await tokens.get('chat-user-bob', 'basic')).toBeUndefined();
-    expect((await refused(connector.completeAuthorization(denied.query))).kind).toBe('invalid_state');
+    expect((await rejectionOf(connector.completeAuthorization(denied.query))).kind).toBe('invalid_state');
   });
 
   it('keeps two users apart: each gets their own account and token', async () => {

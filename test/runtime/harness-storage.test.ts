@@ -16,17 +16,9 @@ import fsPromises = require('node:fs/promises');
 
 import { AppsEngineHarness, type StoredRecord } from '../../src/harness';
 import { FileStore } from '../../src/harness/file-store';
-import { buildFixtureApp, type FixtureAppJson } from './fixtures/build-app';
+import { buildFixtureApp, PING_APP_CLASS_FILE, pingAppJson } from './fixtures/build-app';
 
-const CLASS_FILE = join(__dirname, 'fixtures', 'harness-ping-app', 'HarnessPingApp.ts');
-const PERMISSIONS = ['slashcommand', 'api', 'persistence', 'networking', 'server-setting.read', 'user.read', 'room.read', 'message.write'];
-const APP: FixtureAppJson = {
-  id: '3f6c2a9e-8d41-4b7a-9c05-6e1d2b8a4f70',
-  name: 'Harness Storage Ping',
-  nameSlug: 'harness-storage-ping',
-  classFile: 'HarnessPingApp.ts',
-  permissions: PERMISSIONS.map((name) => ({ name })),
-};
+const APP = pingAppJson({ id: '3f6c2a9e-8d41-4b7a-9c05-6e1d2b8a4f70', name: 'Harness Storage Ping', nameSlug: 'harness-storage-ping' });
 const USER = { id: 'user-alice', username: 'alice', name: 'Alice' };
 const ROOM = { id: 'room-general', name: 'general', members: [USER.id] };
 // The app calls this URL only from /harness-ping, which runs before the setting is set.
@@ -69,7 +61,7 @@ let zip: string;
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'harness-storage-test-'));
-  zip = await buildFixtureApp(CLASS_FILE, APP, join(workDir, 'zips'));
+  zip = await buildFixtureApp(PING_APP_CLASS_FILE, APP, join(workDir, 'zips'));
 });
 
 afterAll(async () => {

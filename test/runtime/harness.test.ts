@@ -10,25 +10,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { AppsEngineHarness } from '../../src/harness';
-import { buildFixtureApp, type FixtureAppJson } from './fixtures/build-app';
+import { buildFixtureApp, PING_APP_CLASS_FILE, PING_APP_PERMISSIONS, pingAppJson } from './fixtures/build-app';
 
-const CLASS_FILE = join(__dirname, 'fixtures', 'harness-ping-app', 'HarnessPingApp.ts');
-const PERMISSIONS = ['slashcommand', 'api', 'persistence', 'networking', 'server-setting.read', 'user.read', 'room.read', 'message.write'];
-
-const MAIN_APP: FixtureAppJson = {
-  id: '5d0b1d8e-2a4f-4c1e-9a57-0f3b8d5e7a11',
-  name: 'Harness Ping',
-  nameSlug: 'harness-ping',
-  classFile: 'HarnessPingApp.ts',
-  permissions: PERMISSIONS.map((name) => ({ name })),
-};
-const NO_PERSISTENCE_APP: FixtureAppJson = {
-  ...MAIN_APP,
-  id: '9a3c7f52-61d4-4b8e-8f0a-2c6e1b7d9e34',
-  name: 'Harness Ping Without Persistence',
-  nameSlug: 'harness-ping-no-persistence',
-  permissions: PERMISSIONS.filter((name) => name !== 'persistence').map((name) => ({ name })),
-};
+const MAIN_APP = pingAppJson({ id: '5d0b1d8e-2a4f-4c1e-9a57-0f3b8d5e7a11', name: 'Harness Ping', nameSlug: 'harness-ping' });
+const NO_PERSISTENCE_APP = pingAppJson(
+  { id: '9a3c7f52-61d4-4b8e-8f0a-2c6e1b7d9e34', name: 'Harness Ping Without Persistence', nameSlug: 'harness-ping-no-persistence' },
+  PING_APP_PERMISSIONS.filter((name) => name !== 'persistence'),
+);
 
 const USER = { id: 'user-alice', username: 'alice', name: 'Alice', language: 'de' };
 const ROOM = { id: 'room-general', name: 'general', members: [USER.id] };
@@ -72,8 +60,8 @@ const targetRequests: Array<{ url: string; headers: IncomingHttpHeaders }> = [];
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'harness-test-'));
-  mainZip = await buildFixtureApp(CLASS_FILE, MAIN_APP, workDir);
-  noPersistenceZip = await buildFixtureApp(CLASS_FILE, NO_PERSISTENCE_APP, workDir);
+  mainZip = await buildFixtureApp(PING_APP_CLASS_FILE, MAIN_APP, workDir);
+  noPersistenceZip = await buildFixtureApp(PING_APP_CLASS_FILE, NO_PERSISTENCE_APP, workDir);
 
   // The app's outbound HTTP goes here, for real, through the harness's http bridge.
   target = createServer((req, res) => {

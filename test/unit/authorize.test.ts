@@ -1,8 +1,8 @@
 import { beginAuthorization, pkceChallenge, readAuthorizationResponse } from '../../src/core/authorize';
 import { resolveWithoutDiscovery } from '../../src/core/discovery';
-import { OAuthError } from '../../src/core/errors';
 import { parseProviderDefinition, type ResolvedProvider } from '../../src/core/provider';
 import { MemoryStateStore } from '../../src/node/memory-stores';
+import { rejectionOf } from '../support/oauth-error';
 
 let now = 1_700_000_000_000;
 const clock = { now: () => now };
@@ -28,15 +28,6 @@ async function start(states = new MemoryStateStore(), userId = 'user-a') {
 
 function complete(states: MemoryStateStore, query: Record<string, string | string[] | undefined>, p: ResolvedProvider = provider) {
   return readAuthorizationResponse({ query, states, clock, providerOf: async (id) => (id === p.id ? { provider: p } : undefined) });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<OAuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OAuthError);
-  return error as OAuthError;
 }
 
 describe('authorization request (RFC 6749 §4.1.1, RFC 7636)', () => {
@@ -96,21 +87,21 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
   it('accepts a state once: a replay is refused', async () => {
     const { started, states } = await start();
     await complete(states, { state: started.state, code: 'c1' });
-    const replay = await refusal(complete(states, { state: started.state, code: 'c1' }));
+    const replay = await rejectionOf(complete(states, { state: started.state, code: 'c1' }));
     expect(replay.kind).toBe('invalid_state');
     expect(replay.message).toMatch(/unknown or was already used/);
   });
 
   it('refuses an unknown or missing state', async () => {
     const { states } = await start();
-    expect((await refusal(complete(states, { state: 'forged', code: 'c' }))).kind).toBe('invalid_state');
-    expect((await refusal(complete(states, { code: 'c' }))).kind).toBe('invalid_state');
+    expect((await rejectionOf(complete(states, { state: 'forged', code: 'c' }))).kind).toBe('invalid_state');
+    expect((await rejectionOf(complete(states, { code: 'c' }))).kind).toBe('invalid_state');
   });
 
   it('refuses a state after its 10 minutes, and the state is spent', async () => {
     const { started, states } = await start();
     now += 10 * 60 * 1000;
-    const late = await refusal(complete(states, { state: started.state, code: 'c' }));
+    const late = await rejectionOf(complete(states, { state: started.state, code: 'c' }));
     expect(late.kind).toBe('invalid_state');
     expect(late.message).toMatch(/expired/);
     expect(states.size).toBe(0);
@@ -118,7 +109,7 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
 
   it('refuses a response whose iss names another server (mix-up)', async () => {
     const { started, states } = await start();
-    const error = await refusal(complete(states, { state: started.state, code: 'c', iss: 'https://attacker.test' }));
+    const error = await rejectionOf(complete(states, { state: started.state, code: 'c', iss: 'https://attacker.test' }));
     expect(error.kind).toBe('invalid_state');
     expect(error.message).toMatch(/another issuer/);
   });
@@ -127,12 +118,12 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
     const strict = { ...provider, issParameterRequired: true };
     const states = new MemoryStateStore();
     const started = await beginAuthorization({ provider: strict, client, userId: 'u', states, clock });
-    expect((await refusal(complete(states, { state: started.state, code: 'c' }, strict))).kind).toBe('invalid_state');
+    expect((await rejectionOf(complete(states, { state: started.state, code: 'c' }, strict))).kind).toBe('invalid_state');
   });
 
   it('says access_denied as a refusal of consent, and spends the state', async () => {
     const { started, states } = await start();
-    const denied = await refusal(complete(states, { state: started.state, error: 'access_denied', error_description: 'User said no' }));
+    const denied = await rejectionOf(complete(states, { state: started.state, error: 'access_denied', error_description: 'User said no' }));
     expect(denied.kind).toBe('access_denied');
     expect(denied.request).toEqual({ userId: 'user-a', providerId: 'acme', context: { roomId: 'room-1' } });
     expect(states.size).toBe(0);
@@ -140,13 +131,13 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
 
   it('refuses repeated parameters and oversized values with a 4xx-worthy error, never a crash', async () => {
     const { started, states } = await start();
-    expect((await refusal(complete(states, { state: [started.state, started.state], code: 'c' }))).kind).toBe('invalid_state');
-    expect((await refusal(complete(states, { state: 'x'.repeat(600), code: 'c' }))).kind).toBe('invalid_state');
+    expect((await rejectionOf(complete(states, { state: [started.state, started.state], code: 'c' }))).kind).toBe('invalid_state');
+    expect((await rejectionOf(complete(states, { state: 'x'.repeat(600), code: 'c' }))).kind).toBe('invalid_state');
   });
 
   it('keeps a code echoed in error_description out of the message', async () => {
     const { started, states } = await start();
-    const error = await refusal(complete(states, { state: started.state, code: 'leaky-code-123', error: 'invalid_scope', error_description: 'bad scope for code leaky-code-123' }));
+    const error = await rejectionOf(complete(states, { state: started.state, code: 'leaky-code-123', error: 'invalid_scope', error_description: 'bad scope for code leaky-code-123' }));
     expect(error.kind).toBe('provider_misconfigured');
     expect(error.message).not.toContain('leaky-code-123');
   });

@@ -15,6 +15,7 @@ import { buildTokenRequest, requestTokens, type TokenGrant } from '../../src/cor
 import type { TokenSet } from '../../src/core/tokens';
 import { MemoryStateStore } from '../../src/node/memory-stores';
 import { RecordingTransport, basicOf, json, type Answer } from '../support/recording-transport';
+import { rejectionOf } from '../support/oauth-error';
 
 const NOW = 1_700_000_000_000;
 const clock = { now: () => NOW };
@@ -57,16 +58,7 @@ async function exchange(p: ResolvedProvider, answer: Answer, grant: TokenGrant =
 }
 
 async function exchangeFailure(p: ResolvedProvider, answer: Answer): Promise<OAuthError> {
-  return rejection(exchange(p, answer));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<OAuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(OAuthError);
-  return error as OAuthError;
+  return rejectionOf(exchange(p, answer));
 }
 
 /** A configuration refused before any request: returns the error to check which field it names. */
@@ -427,7 +419,7 @@ describe('OpenID Connect by issuer', () => {
 
   it('refuses metadata published for another issuer', async () => {
     const transport = new RecordingTransport(json({ ...metadata, issuer: 'https://evil.example.com' }));
-    expect(await rejection(new MetadataCache(transport, { clock }).resolve(definition()))).toMatchObject({ kind: 'provider_misconfigured' });
+    expect(await rejectionOf(new MetadataCache(transport, { clock }).resolve(definition()))).toMatchObject({ kind: 'provider_misconfigured' });
   });
 
   it('requires the issuer', () => {
