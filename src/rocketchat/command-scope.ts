@@ -11,7 +11,8 @@ import { pickLanguage, translator, type Translate } from './i18n';
 import { sendEphemeral, type Reply } from './replies';
 import { AssociationTokenStore } from './token-store';
 
-export interface CommandScope {
+/** What the engine hands a command run; the scope adds the rest. */
+export interface CommandRequest {
   appId: string;
   user: IUser;
   room: IRoom;
@@ -20,6 +21,9 @@ export interface CommandScope {
   http: IHttp;
   persis: IPersistence;
   logger: ILogger;
+}
+
+export interface CommandScope extends CommandRequest {
   t: Translate;
   isAdmin: boolean;
   config: Configuration;
@@ -27,16 +31,7 @@ export interface CommandScope {
   reply(reply: Reply): Promise<void>;
 }
 
-export async function commandScope(args: {
-  appId: string;
-  logger: ILogger;
-  user: IUser;
-  room: IRoom;
-  read: IRead;
-  modify: IModify;
-  http: IHttp;
-  persis: IPersistence;
-}): Promise<CommandScope> {
+export async function commandScope(args: CommandRequest): Promise<CommandScope> {
   const { read, user } = args;
   const environment = read.getEnvironmentReader();
   const [config, language] = await Promise.all([loadConfiguration(environment, args.appId), languageFor(environment, user)]);

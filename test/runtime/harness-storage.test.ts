@@ -17,6 +17,7 @@ import fsPromises = require('node:fs/promises');
 import { AppsEngineHarness, type StoredRecord } from '../../src/harness';
 import { FileStore } from '../../src/harness/file-store';
 import { buildFixtureApp, PING_APP_CLASS_FILE, pingAppJson } from './fixtures/build-app';
+import { Timings } from './fixtures/timings';
 
 const APP = pingAppJson({ id: '3f6c2a9e-8d41-4b7a-9c05-6e1d2b8a4f70', name: 'Harness Storage Ping', nameSlug: 'harness-storage-ping' });
 const USER = { id: 'user-alice', username: 'alice', name: 'Alice' };
@@ -26,15 +27,7 @@ const TARGET = 'http://127.0.0.1:9/kept-across-restarts';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 
-const timings: Record<string, number> = {};
-async function timed<T>(label: string, action: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await action();
-  } finally {
-    timings[label] = Math.round(performance.now() - start);
-  }
-}
+const timings = new Timings();
 
 function httpGet(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -67,7 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
   await mkdir(join(__dirname, '..', '..', 'test-output'), { recursive: true });
-  await writeFile(join(__dirname, '..', '..', 'test-output', 'harness-storage-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+  await timings.write('harness-storage-timings');
 });
 
 afterEach(() => {
@@ -85,7 +78,7 @@ describe('a harness with a storage file, restarted', () => {
   });
 
   test('the first run stores a record and a setting; stop() leaves them in the file, 0600 in a 0700 folder', async () => {
-    const harness = await timed('start (no file yet)', () => startWithFixtures(file));
+    const harness = await timings.time('start (no file yet)', () => startWithFixtures(file));
     try {
       expect(mode(dataDir)).toBe(0o700);
       await harness.installZip(zip);
@@ -98,7 +91,7 @@ describe('a harness with a storage file, restarted', () => {
       expect(harness.appErrors(APP.id)).toEqual([]);
     } finally {
       // Right after the setting: only stop()'s flush can have written it.
-      await timed('stop (flush)', () => harness.stop());
+      await timings.time('stop (flush)', () => harness.stop());
     }
 
     const contents = JSON.parse(await readFile(file, 'utf8'));
@@ -115,10 +108,10 @@ describe('a harness with a storage file, restarted', () => {
   });
 
   test('a new harness on the same file starts with the records; the reinstalled app reads its record and sees the setting', async () => {
-    const harness = await timed('start (loading the file)', () => startWithFixtures(file));
+    const harness = await timings.time('start (loading the file)', () => startWithFixtures(file));
     try {
       expect(harness.stored()).toEqual(storedBefore); // same ids, associations, data, appId
-      await timed('install + enable + stored settings applied', () => harness.installZip(zip));
+      await timings.time('install + enable + stored settings applied', () => harness.installZip(zip));
 
       expect(await harness.getSetting(APP.id, 'target_url')).toBe(TARGET);
       // Applied as an administrator would: the app's onSettingUpdated ran.
@@ -225,7 +218,7 @@ describe('FileStore writes', () => {
     store.changed();
     const flushStart = performance.now();
     await store.flush(); // does not wait for the delay: writes now
-    timings['FileStore flush (10 records)'] = Math.round(performance.now() - flushStart);
+    timings.figures['FileStore flush (10 records)'] = Math.round(performance.now() - flushStart);
     expect(rename).toHaveBeenCalledTimes(2);
     expect(JSON.parse(await readFile(file, 'utf8')).records).toEqual(records);
     expect(mode(file)).toBe(0o600);

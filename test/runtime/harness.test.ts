@@ -2,7 +2,7 @@
 // a fixture app is bundled and zipped at test time, installed, and exercised through every bridge the
 // harness provides. Timings go to test-output/harness-timings.json.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 
 import { AppsEngineHarness } from '../../src/harness';
 import { buildFixtureApp, PING_APP_CLASS_FILE, PING_APP_PERMISSIONS, pingAppJson } from './fixtures/build-app';
+import { Timings } from './fixtures/timings';
 
 const MAIN_APP = pingAppJson({ id: '5d0b1d8e-2a4f-4c1e-9a57-0f3b8d5e7a11', name: 'Harness Ping', nameSlug: 'harness-ping' });
 const NO_PERSISTENCE_APP = pingAppJson(
@@ -21,15 +22,7 @@ const NO_PERSISTENCE_APP = pingAppJson(
 const USER = { id: 'user-alice', username: 'alice', name: 'Alice', language: 'de' };
 const ROOM = { id: 'room-general', name: 'general', members: [USER.id] };
 
-const timings: Record<string, number> = {};
-async function timed<T>(label: string, action: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await action();
-  } finally {
-    timings[label] = Math.round(performance.now() - start);
-  }
-}
+const timings = new Timings();
 
 interface HttpResult {
   status: number;
@@ -76,7 +69,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => target.close(() => resolve()));
   await rm(workDir, { recursive: true, force: true });
   await mkdir(join(__dirname, '..', '..', 'test-output'), { recursive: true });
-  await writeFile(join(__dirname, '..', '..', 'test-output', 'harness-timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+  await timings.write('harness-timings');
 });
 
 describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => {
@@ -84,7 +77,7 @@ describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => 
   let appId: string;
 
   beforeAll(async () => {
-    harness = await timed('harness start', () => AppsEngineHarness.start());
+    harness = await timings.time('harness start', () => AppsEngineHarness.start());
     harness.addUser(USER);
     harness.addRoom(ROOM);
   });
@@ -94,7 +87,7 @@ describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => 
   });
 
   test('installs and enables the app', async () => {
-    ({ appId } = await timed('install + enable', () => harness.installZip(mainZip)));
+    ({ appId } = await timings.time('install + enable', () => harness.installZip(mainZip)));
 
     expect(appId).toBe(MAIN_APP.id);
     expect(await harness.appStatus(appId)).toBe('manually_enabled');
@@ -117,7 +110,7 @@ describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => 
 
   test('a slash command notifies the user with blocks, persists by association, reads Site_Url and calls out over HTTP', async () => {
     harness.clearMessages();
-    await timed('slash command', () => harness.runCommand({ command: '/harness-ping', args: ['one', 'two'], userId: USER.id, roomId: ROOM.id }));
+    await timings.time('slash command', () => harness.runCommand({ command: '/harness-ping', args: ['one', 'two'], userId: USER.id, roomId: ROOM.id }));
 
     expect(harness.messages()).toEqual([
       expect.objectContaining({
@@ -149,7 +142,7 @@ describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => 
   });
 
   test('a public endpoint answers over real HTTP: GET echoes the query, POST the JSON body', async () => {
-    const get = await timed('endpoint GET', () => http(harness.publicUrl(appId, 'ping?code=abc&state=xyz')));
+    const get = await timings.time('endpoint GET', () => http(harness.publicUrl(appId, 'ping?code=abc&state=xyz')));
     expect(get.status).toBe(200);
     expect(get.headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(get.body)).toEqual({ query: { code: 'abc', state: 'xyz' } });
@@ -184,9 +177,9 @@ describe('AppsEngineHarness on the real Apps-Engine 1.62.0 Deno runtime', () => 
     process.kill(pid as number);
     // Wait without asking the app anything (see waitForRuntimeReady on why), then run the command once.
     const newPid = await harness.waitForRuntimeReady(appId, { replacing: pid });
-    timings['deno restart (kill -> ready)'] = Math.round(performance.now() - killedAt);
+    timings.figures['deno restart (kill -> ready)'] = Math.round(performance.now() - killedAt);
     await harness.runCommand({ command: 'harness-ping', args: [], userId: USER.id, roomId: ROOM.id });
-    timings['deno restart (kill -> command answered)'] = Math.round(performance.now() - killedAt);
+    timings.figures['deno restart (kill -> command answered)'] = Math.round(performance.now() - killedAt);
 
     expect(newPid).not.toBe(pid);
     expect(harness.denoProcessId(appId)).not.toBe(pid);
