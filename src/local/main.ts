@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { redactValue } from '../core/redact';
+import { redactText, redactValue } from '../core/redact';
 import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
 import { createChatServer, listen, type ChatWorld } from './chat-server';
 import { startDemoProvider } from './demo-provider';
@@ -60,7 +60,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')) as { id: string; name: string; version: string };
 
     // The page's port first: a port in use is the most common failure, and should come fast.
-    const world: ChatWorld = { users: USERS, rooms: ROOMS, onCommandError: (message) => out.error(`[app] ${message}`) };
+    const world: ChatWorld = { users: USERS, rooms: ROOMS, onCommandError: (message) => out.error(`[app] ${redactText(message)}`) };
     const server = createChatServer(world, join(projectDir, 'src', 'local', 'chat-page'));
     const port = await step('Starting the chat page', () => listen(server, options.port, options.host));
     stoppers.push(() => new Promise((resolve) => server.close(resolve)));
