@@ -259,6 +259,20 @@ export class AppsEngineHarness {
     return setting.value === undefined || setting.value === null ? setting.packageValue : setting.value;
   }
 
+  /**
+   * Sends the apps' outbound calls to `origin` (e.g. `https://github.com`) to `target` instead (e.g. a
+   * provider emulator at `http://127.0.0.1:4321/github.com`), path and query kept. Without `target`
+   * the route is removed.
+   */
+  routeOrigin(origin: string, target?: string): void {
+    const key = new URL(origin).origin;
+    if (target === undefined) {
+      this.world.outboundRoutes.delete(key);
+    } else {
+      this.world.outboundRoutes.set(key, target);
+    }
+  }
+
   addUser(user: UserFixture): void {
     this.world.addUser(user);
   }

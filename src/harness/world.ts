@@ -73,7 +73,22 @@ export class World {
   readonly messages: SentMessage[] = [];
   readonly records: StoredRecord[] = [];
   readonly serverSettings = new Map<string, ISetting>();
+  /**
+   * Where outbound calls to an origin really go: origin -> base URL, like a hosts file in front of a
+   * TLS terminator. Tests send `https://github.com/...` to a provider emulator on 127.0.0.1 this
+   * way, so presets are exercised with their real URLs.
+   */
+  readonly outboundRoutes = new Map<string, string>();
   private readonly recordWatchers: Array<() => void> = [];
+
+  /** The URL an outbound request to `url` really reaches (itself unless its origin is routed). */
+  routeOutbound(url: URL): URL {
+    const base = this.outboundRoutes.get(url.origin);
+    if (!base) {
+      return url;
+    }
+    return new URL(`${base.replace(/\/+$/, '')}${url.pathname}${url.search}`);
+  }
 
   /** Calls `watcher` after every change of `records` (the persistence bridge reports them). */
   watchRecords(watcher: () => void): void {

@@ -15,6 +15,7 @@ import type { IHttpResponse } from '@rocket.chat/apps-engine/definition/accessor
 import type { IHttpBridgeRequestInfo } from '@rocket.chat/apps-engine/server/bridges';
 
 import type { Engine } from '../engine';
+import type { World } from '../world';
 
 const DEFAULT_TIMEOUT_MS = 3 * 60 * 1000;
 const MAX_REDIRECTS = 20;
@@ -49,7 +50,7 @@ function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   );
 }
 
-export async function performHttpCall(info: IHttpBridgeRequestInfo): Promise<IHttpResponse> {
+export async function performHttpCall(info: IHttpBridgeRequestInfo, route: (url: URL) => URL = (url) => url): Promise<IHttpResponse> {
   const { request } = info;
   let method = info.method.toUpperCase();
   let url = new URL(info.url);
@@ -83,7 +84,7 @@ export async function performHttpCall(info: IHttpBridgeRequestInfo): Promise<IHt
   const timeout = request.timeout || DEFAULT_TIMEOUT_MS;
   const rejectUnauthorized = !(request.strictSSL === false || request.rejectUnauthorized === false);
 
-  let response = await send(url, method, headers, body, timeout, rejectUnauthorized);
+  let response = await send(route(url), method, headers, body, timeout, rejectUnauthorized);
   for (let hops = 0; [301, 302, 303, 307, 308].includes(response.status) && response.headers.location; hops++) {
     if (hops === MAX_REDIRECTS) {
       throw new Error(`Too many redirects from ${info.url}`);
@@ -93,7 +94,7 @@ export async function performHttpCall(info: IHttpBridgeRequestInfo): Promise<IHt
       method = 'GET';
       body = undefined;
     }
-    response = await send(url, method, headers, body, timeout, rejectUnauthorized);
+    response = await send(route(url), method, headers, body, timeout, rejectUnauthorized);
   }
 
   const result: IHttpResponse = { url: info.url, method: info.method, statusCode: response.status, headers: flatHeaders(response.headers) };
@@ -111,10 +112,10 @@ export async function performHttpCall(info: IHttpBridgeRequestInfo): Promise<IHt
   return result;
 }
 
-export function createHttpBridge(engine: Engine) {
+export function createHttpBridge(engine: Engine, world: World) {
   class HarnessHttpBridge extends engine.bridges.HttpBridge {
     protected call(info: IHttpBridgeRequestInfo): Promise<IHttpResponse> {
-      return performHttpCall(info);
+      return performHttpCall(info, (url) => world.routeOutbound(url));
     }
   }
 

@@ -37,7 +37,7 @@ export function createBridges(engine: Engine, world: World): { bridges: AppBridg
     command: createCommandBridge(engine, tables.commands),
     activation: createActivationBridge(engine),
     details: createDetailChangesBridge(engine),
-    http: createHttpBridge(engine),
+    http: createHttpBridge(engine, world),
     message: createMessageBridge(engine, world),
     persistence: createPersistenceBridge(engine, world),
     room: createRoomBridge(engine, world),
