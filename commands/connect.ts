@@ -1,6 +1,6 @@
 /** `/oauth connect [provider]`: a button to the provider's sign-in page, by way of the app's `connect` endpoint. */
 import type { CommandScope } from '../src/rocketchat/command-scope';
-import { connectButtonFor, providerNamed } from './shared';
+import { connectButtonFor, providerNamed, storedConnection } from './shared';
 
 export async function connect(scope: CommandScope, [name]: string[]): Promise<void> {
   const provider = await providerNamed(scope, name);
@@ -12,10 +12,10 @@ export async function connect(scope: CommandScope, [name]: string[]): Promise<vo
     await scope.reply({ sections: [t('connect_no_redirect')] });
     return;
   }
-  const existing = await scope.tokens.get(scope.user.id, provider.definition.id);
+  const existing = await storedConnection(scope, provider.definition.id);
   await scope.reply({
     sections: [t('connect_prompt', { provider: displayName })],
-    note: existing ? t('connect_already', { provider: displayName, account: existing.accountName ?? '?' }) : undefined,
+    note: existing && existing !== 'unreadable' ? t('connect_already', { provider: displayName, account: existing.accountName ?? '?' }) : undefined,
     buttons: [button],
   });
 }

@@ -13,7 +13,10 @@ export async function revoke(scope: CommandScope, [name]: string[]): Promise<voi
     if (result.summary === 'revoked') {
       await scope.reply({ sections: [t('revoke_done', { provider: displayName })] });
     } else if (result.summary === 'not_supported') {
-      await scope.reply({ sections: [t('revoke_not_supported', { provider: displayName })] });
+      const page = provider.definition.appAccessPage;
+      await scope.reply({ sections: [page ? t('revoke_not_supported_at', { provider: displayName, url: page }) : t('revoke_not_supported', { provider: displayName })] });
+    } else if (result.summary === 'unreadable') {
+      await scope.reply({ sections: [t('revoke_unreadable', { provider: displayName })] });
     } else {
       const reason = result.outcomes.flatMap((o) => (o.result === 'failed' ? [o.reason] : [])).join('; ') || '?';
       scope.logger.warn(`Revocation at ${provider.definition.id} was not confirmed: ${reason}`);

@@ -1,5 +1,8 @@
 /** What several subcommands share: finding the provider named, the Connect button, expiry words, error replies. */
-import { needsRefresh, type TokenSet } from '../src/core/tokens';
+import { isOAuthError } from '../src/core/errors';
+import type { StoredConnection } from '../src/core/ports';
+import type { ProviderDefinition } from '../src/core/provider';
+import { missingScopes, needsRefresh, type TokenSet } from '../src/core/tokens';
 import { redactValue } from '../src/core/redact';
 import type { CommandScope } from '../src/rocketchat/command-scope';
 import { connectButton } from '../src/rocketchat/connect-link';
@@ -38,6 +41,22 @@ export function expiryText(t: Translate, tokens: TokenSet, now = Date.now()): st
   if (tokens.expiresAt === undefined) return t('status_no_expiry');
   if (!needsRefresh(tokens, now, 0)) return t('status_expires_in', { minutes: Math.max(1, Math.round((tokens.expiresAt - now) / 60_000)) });
   return tokens.refreshToken ? t('status_expired_refreshable') : t('status_expired');
+}
+
+/** "asked for but not granted: …", or undefined when the provider granted everything asked for. */
+export function notGrantedText(t: Translate, definition: ProviderDefinition, tokens: TokenSet): string | undefined {
+  const missing = missingScopes(tokens, definition.scopes);
+  return missing.length ? t('scopes_not_granted', { scopes: missing.join(' ') }) : undefined;
+}
+
+/** The stored connection, undefined when there is none, or 'unreadable' for a record this version cannot read. */
+export async function storedConnection(scope: CommandScope, providerId: string): Promise<StoredConnection | undefined | 'unreadable'> {
+  try {
+    return await scope.tokens.get(scope.user.id, providerId);
+  } catch (error) {
+    if (isOAuthError(error, 'reconnect_required')) return 'unreadable';
+    throw error;
+  }
 }
 
 /**

@@ -2,13 +2,17 @@
 import { OAuthError } from '../src/core/errors';
 import { maskToken } from '../src/core/tokens';
 import type { CommandScope } from '../src/rocketchat/command-scope';
-import { expiryText, providerNamed, replyWithError } from './shared';
+import { expiryText, notGrantedText, providerNamed, replyWithError, storedConnection } from './shared';
 
 export async function token(scope: CommandScope, [name]: string[]): Promise<void> {
   const provider = await providerNamed(scope, name);
   if (!provider) return;
   const { t } = scope;
-  const connection = await scope.tokens.get(scope.user.id, provider.definition.id);
+  const connection = await storedConnection(scope, provider.definition.id);
+  if (connection === 'unreadable') {
+    await replyWithError(scope, provider, new OAuthError('reconnect_required', 'unreadable record', { providerId: provider.definition.id, reason: 'unreadable_record' }));
+    return;
+  }
   if (!connection) {
     await replyWithError(scope, provider, new OAuthError('not_connected', 'not connected', { providerId: provider.definition.id }));
     return;
@@ -25,5 +29,6 @@ export async function token(scope: CommandScope, [name]: string[]): Promise<void
         expiry: expiryText(t, connection.tokens),
       }),
     ],
+    note: notGrantedText(t, provider.definition, connection.tokens),
   });
 }

@@ -51,7 +51,12 @@ export async function beginAuthorization(args: {
 
   // RFC 6749 §3.1: a query already in the endpoint URL is kept.
   const url = new URL(provider.endpoints.authorization);
-  for (const [name, value] of Object.entries(provider.authorizationParams)) url.searchParams.set(name, value);
+  if (provider.consentForOfflineAccess && scopes.includes('offline_access')) url.searchParams.set('prompt', 'consent');
+  // After the rule above: a preset's or an admin's `prompt` wins, and an empty value removes it.
+  for (const [name, value] of Object.entries(provider.authorizationParams)) {
+    if (value === '') url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+  }
   // Set after the preset's extras, so no preset can replace the parameters security rests on.
   url.searchParams.set('response_type', 'code');
   url.searchParams.set('client_id', client.clientId);

@@ -167,7 +167,15 @@ export class OAuthConnector {
    * answered: the user asked to be disconnected, and a token the app no longer holds cannot leak.
    */
   async disconnect(userId: string, providerId: string): Promise<RevocationResult> {
-    const stored = await this.options.tokens.get(userId, providerId);
+    let stored: StoredConnection | undefined;
+    try {
+      stored = await this.options.tokens.get(userId, providerId);
+    } catch (error) {
+      if (!isOAuthError(error, 'reconnect_required')) throw error;
+      // A record nobody can read holds no token anyone could use or revoke: forget it.
+      await this.options.tokens.delete(userId, providerId);
+      return { summary: 'unreadable', outcomes: [] };
+    }
     if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
     try {
       const { provider, client } = await this.provider(providerId);

@@ -26,7 +26,16 @@ export type OAuthErrorKind =
   /** A provider definition or client setting is invalid (found before any request is made). */
   | 'invalid_configuration';
 
+/**
+ * Why a connection must be made again, for `reconnect_required`: the provider refused the grant
+ * (`invalid_grant`, a 401 the app cannot refresh its way out of), the token expired and no refresh
+ * token came with it, or the stored record cannot be read by this version of the app.
+ */
+export type ReconnectReason = 'grant_rejected' | 'expired' | 'unreadable_record';
+
 export interface OAuthErrorDetails {
+  /** For `reconnect_required`: why. */
+  reason?: ReconnectReason;
   /** The OAuth `error` code the server sent (RFC 6749 §5.2), when there was one. */
   oauthError?: string;
   /** The server's `error_description`, redacted. */
@@ -57,12 +66,14 @@ export class OAuthError extends Error {
   readonly retryable: boolean;
   readonly providerId?: string;
   readonly field?: string;
+  readonly reason?: ReconnectReason;
   request?: AuthorizationRequestRef;
 
   constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
     super(message);
     this.name = 'OAuthError';
     this.kind = kind;
+    this.reason = details.reason ?? (kind === 'reconnect_required' ? 'grant_rejected' : undefined);
     this.oauthError = details.oauthError;
     this.description = details.description;
     this.status = details.status;

@@ -106,7 +106,14 @@ export class TokenGetter {
     if (this.isUsable(current, get)) return current;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
-      throw new OAuthError('reconnect_required', `The ${providerId} token expired and the provider gave no refresh token`, { providerId });
+      // Expired by the clock, or (a token without expiry, RFC 6749 §5.1 leaves expires_in optional)
+      // refused by the provider's API: either way nothing can renew it.
+      const expired = needsRefresh(current.tokens, this.options.clock.now(), this.options.marginMs);
+      throw new OAuthError(
+        'reconnect_required',
+        expired ? `The ${providerId} token expired and the provider gave no refresh token` : `${providerId} no longer accepts the token, and gave no refresh token`,
+        { providerId, reason: expired ? 'expired' : 'grant_rejected' },
+      );
     }
     let renewed: TokenSet;
     try {

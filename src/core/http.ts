@@ -7,10 +7,18 @@ import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/**
+ * Sent on every call unless the request names its own. Some APIs refuse requests without one
+ * (https://docs.github.com/en/rest/using-the-rest-api/getting-started-with-the-rest-api#user-agent),
+ * and HTTP clients differ in whether they add a default.
+ */
+export const USER_AGENT = 'oauth-connector/0.1 (chat workspace OAuth connector)';
+
 /** Sends, turning "no answer" into a retryable `provider_unavailable` that names the endpoint only. */
 export async function send(transport: HttpTransport, request: HttpRequest, what: string, providerId: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<HttpResponse> {
   try {
-    return await transport.send(request, { timeoutMs });
+    const headers = 'user-agent' in request.headers ? request.headers : { ...request.headers, 'user-agent': USER_AGENT };
+    return await transport.send({ ...request, headers }, { timeoutMs });
   } catch (error) {
     const reason = error instanceof TransportError && error.reason === 'timeout' ? `timed out after ${timeoutMs} ms` : 'could not be reached';
     throw new OAuthError('provider_unavailable', `The ${what} of ${providerId} ${reason} (${endpointLabel(request.url)})`, {

@@ -54,6 +54,11 @@ export interface StoredConnection {
 
 /** Tokens per (user, provider). Rocket.Chat: USER(userId) + MISC(provider key) association records. */
 export interface TokenStore {
+  /**
+   * The stored connection, or undefined when there is none. A record that exists but cannot be
+   * read (damaged, or written by a newer version) throws `reconnect_required` with the reason
+   * `unreadable_record`: the user is told to connect again, never that they are not connected.
+   */
   get(userId: string, providerId: string): Promise<StoredConnection | undefined>;
   put(connection: StoredConnection): Promise<void>;
   delete(userId: string, providerId: string): Promise<void>;

@@ -70,14 +70,26 @@ export const providerDefinitionSchema = z
         delimiter: z.enum([' ', ',']).default(' '),
         /** The authorization parameter that carries user scopes (Slack: `user_scope`). */
         param: z.string().regex(/^[a-z_]+$/).default('scope'),
+        /** Scopes the server names differently in its token answer (Google: `email` → `…/auth/userinfo.email`). */
+        reportedAs: params.default({}),
+        /** Scopes the server grants without listing them in its token answer. */
+        unreported: z.array(z.string()).default([]),
       })
-      .default({ default: [], delimiter: ' ', param: 'scope' }),
+      .default({ default: [], delimiter: ' ', param: 'scope', reportedAs: {}, unreported: [] }),
     clientAuth: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
     /** Must be set to use `client_secret_query`: the preset says it knows the method is weaker. */
     weakerClientAuth: z.boolean().default(false),
     /** PKCE with S256 (RFC 7636 §4.2; OAuth 2.0 Security BCP, RFC 9700 §2.1.1). */
     pkce: z.boolean().default(true),
+    /** Extra authorization request parameters; an empty value means "do not send" (so advanced JSON can drop a preset's). */
     authorizationParams: params.default({}),
+    /**
+     * OpenID Connect Core 1.0 §11: when `offline_access` is asked for, `prompt` MUST contain
+     * `consent` unless other conditions permit offline access; servers that follow it (oidc-provider)
+     * give no refresh token otherwise. A provider whose documentation grants refresh tokens for
+     * `offline_access` alone, and where a forced consent does harm, turns this off in its preset.
+     */
+    consentForOfflineAccess: z.boolean().default(true),
     tokenParams: params.default({}),
     /** RFC 6749 §4.1.3: REQUIRED when the authorization request included it, which ours always does. */
     redirectUriAtTokenExchange: z.boolean().default(true),
@@ -102,6 +114,8 @@ export const providerDefinitionSchema = z
         style: z.enum(['rfc7009', 'bearer', 'github']).default('rfc7009'),
       })
       .default({ style: 'rfc7009' }),
+    /** The provider's page where a user removes an app's access: shown when the app itself cannot revoke. */
+    appAccessPage: endpointUrl.optional(),
     /** Where to read who the user is at the provider, and the path to a readable account name. */
     profile: z
       .object({

@@ -20,8 +20,11 @@ export type RevocationOutcome =
   | { token: TokenKind; result: 'failed'; status?: number; oauthError?: string; reason: string };
 
 export interface RevocationResult {
-  /** revoked: every token the provider can revoke was; none: the provider has no revocation; partial/failed: see `outcomes`. */
-  summary: 'revoked' | 'partial' | 'failed' | 'not_supported';
+  /**
+   * revoked: every token the provider can revoke was; not_supported: the provider has no revocation;
+   * partial/failed: see `outcomes`; unreadable: the stored record could not be read, so nothing was sent.
+   */
+  summary: 'revoked' | 'partial' | 'failed' | 'not_supported' | 'unreadable';
   outcomes: RevocationOutcome[];
 }
 

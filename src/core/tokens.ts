@@ -15,6 +15,8 @@ export interface TokenSet {
   obtainedAt: number;
   /** Granted scopes: the response's `scope`, else what was asked for (RFC 6749 §5.1). */
   scopes: string[];
+  /** What the authorization request asked for; `scopes` may be narrower (RFC 6749 §3.3). */
+  requestedScopes?: string[];
   idToken?: string;
 }
 
@@ -48,8 +50,19 @@ export function tokenSetFromResponse(
     expiresAt: response.expires_in === undefined ? undefined : at.now + response.expires_in * 1000,
     obtainedAt: at.now,
     scopes: response.scope !== undefined ? splitScopes(response.scope) : previous?.scopes ?? [...at.requestedScopes],
+    requestedScopes: previous ? previous.requestedScopes : [...at.requestedScopes],
     idToken: response.id_token ?? previous?.idToken,
   };
+}
+
+/**
+ * Scopes asked for but not granted (RFC 6749 §3.3: the server may grant fewer, and then says so in
+ * `scope`). `naming` is the provider's: scopes it reports under another name, and scopes it grants
+ * without listing them.
+ */
+export function missingScopes(tokens: TokenSet, naming: { reportedAs: Record<string, string>; unreported: ReadonlyArray<string> }): string[] {
+  const granted = new Set(tokens.scopes);
+  return (tokens.requestedScopes ?? []).filter((scope) => !naming.unreported.includes(scope) && !granted.has(scope) && !granted.has(naming.reportedAs[scope] ?? scope));
 }
 
 /**

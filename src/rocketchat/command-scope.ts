@@ -40,7 +40,7 @@ export async function commandScope(args: CommandRequest): Promise<CommandScope> 
     t: translator(language),
     isAdmin: (user.roles ?? []).includes('admin'),
     config,
-    tokens: new AssociationTokenStore(read.getPersistenceReader(), args.persis),
+    tokens: new AssociationTokenStore(read.getPersistenceReader(), args.persis, args.logger),
     reply: (reply) => sendEphemeral({ appId: args.appId, read, modify: args.modify, user, room: args.room, reply }),
   };
 }

@@ -22,7 +22,7 @@ export function connectorFor(args: { config: Configuration; read: IRead; http: I
   return new OAuthConnector({
     providers: registryOf(args.config),
     transport: new EngineHttpTransport(args.http),
-    tokens: new AssociationTokenStore(reader, args.persis),
+    tokens: new AssociationTokenStore(reader, args.persis, args.logger),
     states: new AssociationStateStore(reader, args.persis),
     logger: engineLogger(args.logger),
     metadata,

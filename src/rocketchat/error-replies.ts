@@ -2,7 +2,7 @@
  * One table from the core's error kinds to what a user reads: words that say what to do, and
  * whether a Connect button helps. No error text from a server or a stack trace reaches a user.
  */
-import { isOAuthError, type OAuthErrorKind } from '../core/errors';
+import { isOAuthError, type OAuthErrorKind, type ReconnectReason } from '../core/errors';
 import type { MessageKey } from './i18n';
 
 const MESSAGES: Record<OAuthErrorKind, { key: MessageKey; offerConnect: boolean }> = {
@@ -16,7 +16,15 @@ const MESSAGES: Record<OAuthErrorKind, { key: MessageKey; offerConnect: boolean 
   invalid_configuration: { key: 'error_invalid_configuration', offerConnect: false },
 };
 
+/** `reconnect_required` says why, so the user reads "expired" or "could not be read" rather than "revoked". */
+const RECONNECT: Record<ReconnectReason, MessageKey> = {
+  grant_rejected: 'error_reconnect_required',
+  expired: 'error_connection_expired',
+  unreadable_record: 'error_record_unreadable',
+};
+
 export function messageForError(error: unknown): { key: MessageKey; offerConnect: boolean; expected: boolean } {
+  if (isOAuthError(error, 'reconnect_required')) return { key: RECONNECT[error.reason ?? 'grant_rejected'], offerConnect: true, expected: true };
   if (isOAuthError(error)) return { ...MESSAGES[error.kind], expected: true };
   return { key: 'error_unexpected', offerConnect: false, expected: false };
 }

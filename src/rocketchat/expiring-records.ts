@@ -1,11 +1,16 @@
 /**
  * Short-lived records (pending authorizations, connect links) in association-keyed persistence:
  * MISC(`<kind>:<key>`) names one record, MISC(<kind>) all of its kind. Expired records are swept
- * whenever a new one is written, so no scheduler is needed.
+ * whenever a new one is written, so no scheduler is needed. Each carries a format number; one of
+ * another format (a version of the app before or after this one) lives ten minutes at most, so it is
+ * read as absent ("start again") rather than migrated.
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { RocketChatAssociationModel, RocketChatAssociationRecord } from '@rocket.chat/apps-engine/definition/metadata';
 import type { z } from 'zod';
+import { fromEngine, toEngine } from './engine-boundary';
+
+export const EXPIRING_RECORD_FORMAT = 1;
 
 interface Expiring {
   expiresAt: number;
@@ -22,7 +27,7 @@ export class ExpiringRecords<T extends Expiring> {
 
   async put(key: string, record: T): Promise<void> {
     await this.sweep();
-    await this.writer.createWithAssociations({ key, record }, [this.all(), this.one(key)]);
+    await this.writer.createWithAssociations(toEngine({ format: EXPIRING_RECORD_FORMAT, key, record }), [this.all(), this.one(key)]);
   }
 
   /** Reads a live record without spending it. */
@@ -37,8 +42,7 @@ export class ExpiringRecords<T extends Expiring> {
    */
   async take(key: string): Promise<T | undefined> {
     const removed = await this.writer.removeByAssociations([this.all(), this.one(key)]);
-    const parsed = this.schema.safeParse((removed?.[0] as { record?: unknown } | undefined)?.record);
-    return parsed.success ? parsed.data : undefined;
+    return this.read(removed?.[0]);
   }
 
   private async sweep(): Promise<void> {
@@ -53,8 +57,15 @@ export class ExpiringRecords<T extends Expiring> {
   }
 
   private live(stored: unknown): T | undefined {
-    const parsed = this.schema.safeParse((stored as { record?: unknown } | undefined)?.record);
-    return parsed.success && parsed.data.expiresAt > this.now() ? parsed.data : undefined;
+    const record = this.read(stored);
+    return record && record.expiresAt > this.now() ? record : undefined;
+  }
+
+  private read(stored: unknown): T | undefined {
+    const envelope = fromEngine(stored) as { format?: unknown; record?: unknown } | undefined;
+    if (envelope?.format !== EXPIRING_RECORD_FORMAT) return undefined;
+    const parsed = this.schema.safeParse(envelope.record);
+    return parsed.success ? parsed.data : undefined;
   }
 
   private all(): RocketChatAssociationRecord {

@@ -4,12 +4,13 @@
  */
 import type { IHttp, IHttpRequest, IHttpResponse } from '@rocket.chat/apps-engine/definition/accessors';
 import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport } from '../core/ports';
+import { toEngine } from './engine-boundary';
 
 export class EngineHttpTransport implements HttpTransport {
   constructor(private readonly http: IHttp) {}
 
   async send(request: HttpRequest, options: { timeoutMs: number }): Promise<HttpResponse> {
-    const call: IHttpRequest = { headers: request.headers, content: request.body, timeout: options.timeoutMs };
+    const call: IHttpRequest = toEngine({ headers: request.headers, content: request.body, timeout: options.timeoutMs });
     let response: IHttpResponse;
     try {
       response = await this.dispatch(request, call);

@@ -6,6 +6,7 @@ import type { IModify, IRead } from '@rocket.chat/apps-engine/definition/accesso
 import type { IRoom } from '@rocket.chat/apps-engine/definition/rooms';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import type { ActionsBlock, ContextBlock, LayoutBlock, SectionBlock } from '@rocket.chat/ui-kit';
+import { toEngine } from './engine-boundary';
 
 export interface LinkButton {
   label: string;
@@ -59,7 +60,7 @@ export function textOf(reply: Reply): string {
 export async function sendEphemeral(args: { appId: string; read: IRead; modify: IModify; user: IUser; room: IRoom; reply: Reply }): Promise<void> {
   const { read, modify, user, room, reply } = args;
   const appUser = await read.getUserReader().getAppUser();
-  const builder = modify.getNotifier().getMessageBuilder().setRoom(room).setText(textOf(reply)).setBlocks(blocksOf(args.appId, reply));
+  const builder = modify.getNotifier().getMessageBuilder().setRoom(room).setText(textOf(reply)).setBlocks(toEngine(blocksOf(args.appId, reply)));
   if (appUser) builder.setSender(appUser);
   await modify.getNotifier().notifyUser(user, builder.getMessage());
 }

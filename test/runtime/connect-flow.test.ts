@@ -77,11 +77,17 @@ function storedTokenOf(who: Who): { accessToken: string; refreshToken?: string }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('connecting on the real runtime against oidc-provider', () => {
+/**
+ * 'always': a refresh token with every grant. 'openid-default': OpenID Connect Core 1.0 §11 as
+ * oidc-provider applies it by default, a refresh token only for `offline_access` with
+ * `prompt=consent`, which the app sends whenever it asks for `offline_access`.
+ */
+describe.each(['always', 'openid-default'] as const)('connecting on the real runtime against oidc-provider (refresh policy: %s)', (refreshPolicy) => {
   beforeAll(async () => {
     harness = await AppsEngineHarness.start();
     completeUrl = harness.publicUrl(APP_ID, 'complete');
     provider = await startOidcProvider({
+      refreshPolicy,
       accessTokenTTL: 2,
       clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: CLIENT.authMethod, redirect_uris: [completeUrl], rotateRefreshToken: true }],
     });

@@ -9,7 +9,8 @@
 //
 // Config (JSON in OIDC_TEST_CONFIG):
 //   { clients: [{ client_id, client_secret?, token_endpoint_auth_method, redirect_uris, rotateRefreshToken? }],
-//     accessTokenTTL?: number (seconds, default 3600), scopes?: string[] (extra plain OAuth scopes) }
+//     accessTokenTTL?: number (seconds, default 3600), scopes?: string[] (extra plain OAuth scopes),
+//     refreshPolicy?: 'always' (default) | 'openid-default' (refresh tokens only for offline_access + prompt=consent) }
 //
 // Extra routes for tests (never part of a real server):
 //   GET  /interaction/:uid                  tiny HTML page (login pending)
@@ -157,7 +158,10 @@ const provider = new Provider(issuer, {
     },
   },
   pkce: { required: () => true },
-  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  // 'always': every grant of a client allowed to refresh gets a refresh token. 'openid-default':
+  // oidc-provider's own default, which follows OpenID Connect Core 1.0 §11: only when offline_access
+  // was granted, which it is only together with prompt=consent.
+  ...(testConfig.refreshPolicy === 'openid-default' ? {} : { issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token') }),
   rotateRefreshToken: (ctx) => registered.get(ctx.oidc.client?.clientId)?.rotateRefreshToken === true,
   ttl: {
     AccessToken: accessTokenTTL,
@@ -312,6 +316,18 @@ handler = async (req, res) => {
       const account = url.searchParams.get('account') ?? '';
       if (!Object.prototype.hasOwnProperty.call(ACCOUNTS, account)) {
         send(res, 400, 'text/plain; charset=utf-8', `unknown test account "${account}" (alice, bob, carol)`);
+        return;
+      }
+      // After login, a prompt=consent request comes back for consent: the user grants what was asked.
+      const details = await provider.interactionDetails(req, res);
+      if (details.prompt.name === 'consent') {
+        const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+        const missing = details.prompt.details;
+        if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+        if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+        for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+        const grantId = await grant.save();
+        await finish(req, res, uid, { consent: { grantId } });
         return;
       }
       await finish(req, res, uid, { login: { accountId: account } });

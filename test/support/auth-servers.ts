@@ -73,6 +73,12 @@ export interface OidcTestConfig {
   accessTokenTTL?: number;
   /** Extra plain OAuth scopes besides openid/offline_access/email/profile, e.g. ['chat:read']. */
   scopes?: string[];
+  /**
+   * 'always' (default): a refresh token with every grant of a client allowed to refresh.
+   * 'openid-default': oidc-provider's own policy, OpenID Connect Core 1.0 §11: a refresh token only
+   * when `offline_access` was asked for together with `prompt=consent`.
+   */
+  refreshPolicy?: 'always' | 'openid-default';
 }
 
 const OIDC_SERVER_SCRIPT = path.resolve(__dirname, '..', 'servers', 'oidc-server.mjs');

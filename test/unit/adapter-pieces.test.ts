@@ -2,7 +2,9 @@ import { OAuthError, type OAuthErrorKind } from '../../src/core/errors';
 import { publicEndpointUrl, redirectUriOf } from '../../src/rocketchat/configuration';
 import { escapeHtml, htmlPage } from '../../src/rocketchat/endpoints/html-page';
 import { messageForError } from '../../src/rocketchat/error-replies';
+import { fromEngine, toEngine } from '../../src/rocketchat/engine-boundary';
 import { blocksOf } from '../../src/rocketchat/replies';
+import { readTokenRecord, tokenRecordOf, TOKEN_RECORD_FORMAT } from '../../src/rocketchat/token-store';
 
 describe('redirect URI', () => {
   it('is the complete endpoint under the public base, without a doubled slash', () => {
@@ -22,6 +24,12 @@ describe('error messages', () => {
   it('offers a Connect button exactly where connecting again helps', () => {
     const offered = kinds.filter((kind) => messageForError(new OAuthError(kind, 'x')).offerConnect);
     expect(offered.sort()).toEqual(['access_denied', 'invalid_state', 'not_connected', 'reconnect_required']);
+  });
+
+  it('tells why a connection must be made again: refused, expired, or unreadable here', () => {
+    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'expired' }))).toMatchObject({ key: 'error_connection_expired', offerConnect: true });
+    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'unreadable_record' }))).toMatchObject({ key: 'error_record_unreadable', offerConnect: true });
+    expect(messageForError(new OAuthError('reconnect_required', 'x'))).toMatchObject({ key: 'error_reconnect_required', offerConnect: true });
   });
 
   it('says an unexpected failure is unexpected, without its text', () => {
@@ -47,5 +55,47 @@ describe('reply blocks', () => {
     const blocks = blocksOf('app-1', { sections: ['*Hi*'], note: 'small', buttons: [{ label: 'Connect', url: 'https://x/connect?link=1', actionId: 'oauth-connect', style: 'primary' }] });
     expect(blocks.map((b) => b.type)).toEqual(['section', 'context', 'actions']);
     expect(blocks[2]).toMatchObject({ elements: [{ type: 'button', appId: 'app-1', actionId: 'oauth-connect', url: 'https://x/connect?link=1', text: { type: 'plain_text', text: 'Connect' } }] });
+  });
+});
+
+describe('the engine boundary (msgpack turns undefined into null)', () => {
+  it('sends no undefined member, however deep', () => {
+    const sent = toEngine({ a: 1, b: undefined, c: { d: undefined, e: [{ f: undefined, g: 'x' }] } });
+    expect(sent).toEqual({ a: 1, c: { e: [{ g: 'x' }] } });
+    expect(JSON.stringify(Object.keys(sent))).toBe('["a","c"]');
+  });
+
+  it('reads null as absent', () => {
+    expect(fromEngine({ a: null, b: { c: null, d: 0, e: false, f: '' } })).toEqual({ b: { d: 0, e: false, f: '' } });
+  });
+});
+
+describe('token records', () => {
+  const connection = {
+    userId: 'u1',
+    providerId: 'github',
+    connectedAt: 1,
+    tokens: { accessToken: 'gho_secret-value', tokenType: 'bearer', obtainedAt: 1, scopes: ['read:user'], refreshToken: undefined, expiresAt: undefined, idToken: undefined },
+  };
+
+  it('are written with a format number and no undefined member, and read back whole', () => {
+    const record = tokenRecordOf(connection);
+    expect(record.format).toBe(TOKEN_RECORD_FORMAT);
+    expect(Object.keys(record.tokens)).not.toContain('refreshToken');
+    expect(readTokenRecord(record)).toEqual({ connection: { ...connection, tokens: { accessToken: 'gho_secret-value', tokenType: 'bearer', obtainedAt: 1, scopes: ['read:user'] } } });
+  });
+
+  it('written by 0.1.0 on the Deno runtime (no format, null for what the provider left out) still read', () => {
+    const legacy = { ...connection, accountName: null, tokens: { ...connection.tokens, refreshToken: null, expiresAt: null, idToken: null } };
+    expect(readTokenRecord(legacy)).toMatchObject({ connection: { userId: 'u1', tokens: { accessToken: 'gho_secret-value' } } });
+  });
+
+  it('that cannot be read say why, naming fields and never values', () => {
+    const newer = readTokenRecord({ ...tokenRecordOf(connection), format: TOKEN_RECORD_FORMAT + 1 });
+    expect(newer).toEqual({ unreadable: expect.stringContaining('newer version') });
+    const damaged = readTokenRecord({ ...tokenRecordOf(connection), tokens: { ...connection.tokens, accessToken: 42 } });
+    expect(damaged).toEqual({ unreadable: 'tokens.accessToken: expected string' });
+    expect(JSON.stringify([newer, damaged])).not.toContain('gho_secret');
+    expect(readTokenRecord('garbage')).toEqual({ unreadable: 'not an object' });
   });
 });

@@ -54,6 +54,28 @@ describe('authorization request (RFC 6749 §4.1.1, RFC 7636)', () => {
     expect(params.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
+  describe('offline_access (OpenID Connect Core 1.0 §11)', () => {
+    const withScopes = (extra: Record<string, unknown>): ResolvedProvider => ({
+      ...resolveWithoutDiscovery(parseProviderDefinition({ id: 'sso', displayName: 'SSO', endpoints: provider.endpoints, scopes: { default: ['openid', 'offline_access'] }, ...extra })),
+    });
+    const promptOf = async (p: ResolvedProvider) =>
+      new URL((await beginAuthorization({ provider: p, client, userId: 'u', states: new MemoryStateStore(), clock })).url).searchParams.getAll('prompt');
+
+    it('asks for consent, which such servers require before they issue a refresh token', async () => {
+      expect(await promptOf(withScopes({}))).toEqual(['consent']);
+    });
+
+    it('leaves prompt alone without offline_access', async () => {
+      expect(await promptOf(withScopes({ scopes: { default: ['openid'] } }))).toEqual([]);
+    });
+
+    it('lets a preset or the admin say otherwise: their prompt wins, an empty one sends none, or the rule is off', async () => {
+      expect(await promptOf(withScopes({ authorizationParams: { prompt: 'login consent' } }))).toEqual(['login consent']);
+      expect(await promptOf(withScopes({ authorizationParams: { prompt: '' } }))).toEqual([]);
+      expect(await promptOf(withScopes({ consentForOfflineAccess: false }))).toEqual([]);
+    });
+  });
+
   it('sends each security parameter exactly once', async () => {
     const { url } = await start();
     for (const name of ['state', 'redirect_uri', 'client_id', 'response_type', 'code_challenge', 'code_challenge_method']) {

@@ -102,7 +102,23 @@ describe('token getter', () => {
   it('asks to reconnect when the token expired and there is no refresh token', async () => {
     const store = await storeWith(tokens('access-0', undefined, 60));
     now += 61_000;
-    await expect(getter(store, rotatingServer().refresh).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
+    await expect(getter(store, rotatingServer().refresh).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required', reason: 'expired' });
+  });
+
+  it('after a 401 on a token without expiry or refresh token, asks to reconnect because the provider refused it', async () => {
+    const store = await storeWith({ ...tokens('access-0', undefined), expiresAt: undefined });
+    const server = rotatingServer();
+    const get = getter(store, server.refresh);
+    expect(await get.getAccessToken('u1', 'acme')).toBe('access-0');
+    await expect(get.getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).rejects.toMatchObject({ kind: 'reconnect_required', reason: 'grant_rejected' });
+    expect(server.calls).toEqual([]);
+  });
+
+  it('after a 401 on a token without expiry but with a refresh token, refreshes once and uses the new token', async () => {
+    const store = await storeWith({ ...tokens('access-0', 'refresh-0'), expiresAt: undefined });
+    const server = rotatingServer();
+    expect(await getter(store, server.refresh).getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).toBe('access-1');
+    expect(server.calls).toEqual(['refresh-0']);
   });
 
   it('on invalid_grant removes the dead connection so the user is asked to connect again', async () => {

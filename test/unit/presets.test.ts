@@ -6,6 +6,7 @@
 import { beginAuthorization, pkceChallenge } from '../../src/core/authorize';
 import { MetadataCache, resolveWithoutDiscovery } from '../../src/core/discovery';
 import { OAuthError } from '../../src/core/errors';
+import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
 import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
 import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../../src/core/providers';
@@ -144,7 +145,7 @@ describe('GitHub', () => {
 
   it('reads a form-encoded answer, with comma-separated granted scopes', async () => {
     const { tokens: got } = await exchange(github, formAnswer('access_token=gho_abc123&scope=repo%2Cgist&token_type=bearer'));
-    expect(got).toEqual({ accessToken: 'gho_abc123', tokenType: 'bearer', scopes: ['repo', 'gist'], obtainedAt: NOW, refreshToken: undefined, expiresAt: undefined, idToken: undefined });
+    expect(got).toEqual({ accessToken: 'gho_abc123', tokenType: 'bearer', scopes: ['repo', 'gist'], requestedScopes: ['read:user'], obtainedAt: NOW, refreshToken: undefined, expiresAt: undefined, idToken: undefined });
   });
 
   it.each([
@@ -332,7 +333,7 @@ describe('Slack', () => {
     const answer = json({ ok: true, access_token: 'xoxb-bot', token_type: 'bot', scope: 'commands', bot_user_id: 'B1', authed_user: { id: 'U1', ...userToken } });
     const { tokens: got, request } = await exchange(slack, answer);
     expect(request.headers.authorization).toBe(basicOf('client-1', 's3cret-value'));
-    expect(got).toEqual({ accessToken: 'xoxp-user', tokenType: 'user', refreshToken: 'xoxe-1-refresh', expiresAt: NOW + 43_200_000, obtainedAt: NOW, scopes: ['users:read', 'chat:write'], idToken: undefined });
+    expect(got).toEqual({ accessToken: 'xoxp-user', tokenType: 'user', refreshToken: 'xoxe-1-refresh', expiresAt: NOW + 43_200_000, obtainedAt: NOW, scopes: ['users:read', 'chat:write'], requestedScopes: ['users:read', 'chat:write'], idToken: undefined });
   });
 
   it.each([
@@ -409,7 +410,7 @@ describe('OpenID Connect by issuer', () => {
     const cache = new MetadataCache(transport, { clock });
     const first = await cache.resolve(definition());
     const second = await cache.resolve(definition());
-    expect(transport.requests).toEqual([{ method: 'GET', url: `${ISSUER}/.well-known/openid-configuration`, headers: { accept: 'application/json' } }]);
+    expect(transport.requests).toEqual([{ method: 'GET', url: `${ISSUER}/.well-known/openid-configuration`, headers: { accept: 'application/json', 'user-agent': USER_AGENT } }]);
     expect(first.endpoints).toMatchObject({ authorization: `${ISSUER}/protocol/auth`, token: `${ISSUER}/protocol/token` });
     expect(first.issParameterRequired).toBe(true);
     expect(second.endpoints).toEqual(first.endpoints);

@@ -1,5 +1,6 @@
 import { resolveWithoutDiscovery } from '../../src/core/discovery';
 import { OAuthError, type OAuthErrorKind } from '../../src/core/errors';
+import { USER_AGENT } from '../../src/core/http';
 import { parseProviderDefinition, type ResolvedProvider } from '../../src/core/provider';
 import { requestTokens, type TokenGrant } from '../../src/core/token';
 import { needsRefresh, type TokenSet } from '../../src/core/tokens';
@@ -38,6 +39,7 @@ describe('code exchange request (RFC 6749 §4.1.3, RFC 7636 §4.5)', () => {
     expect(request.headers).toEqual({
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
+      'user-agent': USER_AGENT,
       // RFC 6749 §2.3.1: id and secret are form-encoded (space as +) before base64.
       authorization: `Basic ${Buffer.from('client+id:se%3Acret%261').toString('base64')}`,
     });
@@ -54,7 +56,7 @@ describe('code exchange request (RFC 6749 §4.1.3, RFC 7636 §4.5)', () => {
 describe('token response (RFC 6749 §5.1)', () => {
   it('computes an absolute expiry at receipt and records the granted scopes', async () => {
     const { tokens } = await exchange(json({ access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'read write' }));
-    expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: NOW + 3600_000, obtainedAt: NOW, scopes: ['read', 'write'], idToken: undefined });
+    expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: NOW + 3600_000, obtainedAt: NOW, scopes: ['read', 'write'], requestedScopes: ['read'], idToken: undefined });
   });
 
   it('has no expiry when the server gives none, and records the requested scopes when it gives none', async () => {

@@ -14,6 +14,7 @@ import { CONNECT_PATH } from '../connect-link';
 import { connectorFor } from '../connector';
 import { messageForError } from '../error-replies';
 import { translator } from '../i18n';
+import { toEngine } from '../engine-boundary';
 import { connectLinks } from '../pending-stores';
 import { htmlPage, PAGE_HEADERS } from './html-page';
 
@@ -39,7 +40,7 @@ export class ConnectEndpoint extends ApiEndpoint {
       const start = await connectorFor({ config, read, http, persis, logger }).beginAuthorization(link.userId, link.providerId, {
         context: { roomId: link.roomId, linkId },
       });
-      return { status: 302, headers: { ...PAGE_HEADERS, location: start.url }, content: '' };
+      return toEngine({ status: 302, headers: { ...PAGE_HEADERS, location: start.url }, content: '' });
     } catch (error) {
       const { key, expected } = messageForError(error);
       if (expected) logger.warn('Could not start an authorization', redactValue(error));

@@ -5,6 +5,7 @@
  */
 import type { IApiResponse } from '@rocket.chat/apps-engine/definition/api';
 import { createHash } from 'crypto';
+import { toEngine } from '../engine-boundary';
 
 const STYLE =
   'body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:34rem;margin:12vh auto;padding:0 1.2rem;color:#1f2329;line-height:1.5}' +
@@ -29,5 +30,5 @@ export function htmlPage(args: { status: number; tone: 'ok' | 'no' | 'err'; titl
     `<!doctype html><html lang="${escapeHtml(args.language)}"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(args.title)}</title><style>${STYLE}</style></head>` +
     `<body><h1 class="${args.tone}">${escapeHtml(args.title)}</h1><p>${escapeHtml(args.message)}</p><p class="hint">${escapeHtml(args.hint)}</p></body></html>`;
-  return { status: args.status, headers: PAGE_HEADERS, content };
+  return toEngine({ status: args.status, headers: PAGE_HEADERS, content });
 }
