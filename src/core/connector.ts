@@ -7,13 +7,14 @@ import { beginAuthorization, readAuthorizationResponse, withRequest, type Author
 import { MetadataCache } from './discovery';
 import { isOAuthError, OAuthError } from './errors';
 import { TokenGetter, type RefreshFlights } from './getter';
-import { DEFAULT_TIMEOUT_MS, send } from './http';
+import { DEFAULT_TIMEOUT_MS, decodeBody, readPath, send } from './http';
 import { processLocalLease, systemClock, type Clock, type HttpRequest, type HttpResponse, type HttpTransport, type Lease, type PendingAuthorization, type StateStore, type StoredConnection, type TokenStore } from './ports';
 import { buildProfileRequest, profileEndpoint, readProfileResponse, type Profile } from './profile';
 import type { ClientCredentials, ProviderDefinition, ResolvedProvider } from './provider';
 import { redactingLogger, silentLogger, type Logger } from './redact';
 import { revokeTokens, type RevocationResult } from './revoke';
 import { requestTokens } from './token';
+import { needsRefresh } from './tokens';
 
 /** The platform's view of its configured providers (Rocket.Chat: the app's settings). */
 export interface ProviderRegistry {
@@ -145,11 +146,12 @@ export class OAuthConnector {
    */
   async authorizedRequest(userId: string, providerId: string, request: HttpRequest): Promise<HttpResponse> {
     const first = await this.getter.getConnection(userId, providerId);
+    const { provider } = await this.provider(providerId);
     const response = await this.sendWithToken(request, first.tokens.accessToken, providerId);
-    if (response.status !== 401) return response;
+    if (!isTokenRefused(provider, response)) return response;
     const renewed = await this.getter.getConnection(userId, providerId, { refreshUnlessNot: first.tokens.accessToken });
     const retried = await this.sendWithToken(request, renewed.tokens.accessToken, providerId);
-    if (retried.status === 401) {
+    if (isTokenRefused(provider, retried)) {
       throw new OAuthError('reconnect_required', `${providerId} rejects the access token even after a refresh`, { providerId, status: 401 });
     }
     return retried;
@@ -179,7 +181,12 @@ export class OAuthConnector {
     if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
     try {
       const { provider, client } = await this.provider(providerId);
-      const result = await revokeTokens(this.endpointContext(), provider, client, stored.tokens);
+      // A token that revokes itself must still be alive to do so; an expired one would leave the
+      // grant (its refresh token) alive at the provider.
+      if (provider.revocation.style === 'bearer' && stored.tokens.refreshToken && needsRefresh(stored.tokens, this.clock.now(), 0)) {
+        stored = await this.getter.getConnection(userId, providerId).catch(() => stored);
+      }
+      const result = await revokeTokens(this.endpointContext(), provider, client, stored!.tokens);
       this.logger.info(`User ${userId} disconnected from ${providerId}; revocation: ${result.summary}`);
       return result;
     } catch (error) {
@@ -210,4 +217,13 @@ export class OAuthConnector {
       return undefined;
     }
   }
+}
+
+/** RFC 6750 §3.1: a 401; or the provider's own way of saying the same in a 200 (its preset's `tokenRefusedAnswer`). */
+export function isTokenRefused(provider: ResolvedProvider, response: HttpResponse): boolean {
+  if (response.status === 401) return true;
+  const rule = provider.tokenRefusedAnswer;
+  if (!rule || response.status < 200 || response.status > 299) return false;
+  const value = readPath(decodeBody(response).fields, rule.path.split('.'));
+  return typeof value === 'string' && rule.values.includes(value);
 }

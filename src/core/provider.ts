@@ -39,6 +39,8 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 const params = z.record(z.string(), z.string());
 
+const dottedPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`');
+
 /** Parameters the core sets itself on the authorization request; a definition may not supply them. */
 const RESERVED_AUTHORIZATION_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
 
@@ -112,8 +114,14 @@ export const providerDefinitionSchema = z
          * github: DELETE /applications/{client_id}/token with Basic client credentials.
          */
         style: z.enum(['rfc7009', 'bearer', 'github']).default('rfc7009'),
+        /**
+         * Revoking one token of a grant revokes the whole grant (Google, Dropbox): one request, the
+         * refresh token when there is one. Such providers may refuse a second request for the token
+         * already gone (Google answers 400 invalid_token).
+         */
+        revokesGrant: z.boolean().default(false),
       })
-      .default({ style: 'rfc7009' }),
+      .default({ style: 'rfc7009', revokesGrant: false }),
     /** The provider's page where a user removes an app's access: shown when the app itself cannot revoke. */
     appAccessPage: endpointUrl.optional(),
     /** Where to read who the user is at the provider, and the path to a readable account name. */
@@ -121,9 +129,14 @@ export const providerDefinitionSchema = z
       .object({
         url: endpointUrl.optional(),
         method: z.enum(['GET', 'POST']).default('GET'),
-        accountNamePath: z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`'),
+        accountNamePath: dottedPath,
       })
       .optional(),
+    /**
+     * An API answer that means "this access token is refused" besides HTTP 401 (RFC 6750 §3.1):
+     * the value at `path` is one of `values`. Slack answers HTTP 200 with `error: invalid_auth`.
+     */
+    tokenRefusedAnswer: z.object({ path: dottedPath, values: z.array(z.string().min(1)).min(1) }).strict().optional(),
   })
   .strict()
   .superRefine((def, ctx) => {

@@ -39,6 +39,7 @@ export function buildRevocationRequests(provider: ResolvedProvider, client: Clie
       ];
       return order
         .filter((entry): entry is [TokenKind, string] => Boolean(entry[1]))
+        .slice(0, provider.revocation.revokesGrant ? 1 : 2)
         .map(([kind, value]) => {
           const fields: Record<string, string | undefined> = { token: value, token_type_hint: kind };
           const request = { url: endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as Record<string, string> };
@@ -81,7 +82,7 @@ export async function revokeTokens(
   for (const { token, request } of requests) {
     outcomes.push(await revokeOne(ctx, provider, token, request));
   }
-  if (provider.revocation.style !== 'rfc7009' && tokens.refreshToken) outcomes.push({ token: 'refresh_token', result: 'unsupported' });
+  if (provider.revocation.style !== 'rfc7009' && !provider.revocation.revokesGrant && tokens.refreshToken) outcomes.push({ token: 'refresh_token', result: 'unsupported' });
   const revoked = outcomes.some((o) => o.result === 'revoked');
   const failed = outcomes.some((o) => o.result === 'failed');
   const summary = failed ? (revoked ? 'partial' : 'failed') : revoked ? 'revoked' : 'not_supported';
@@ -105,6 +106,9 @@ async function revokeOne(ctx: { transport: HttpTransport; timeoutMs?: number }, 
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };
   // RFC 7009 §2.2: a token that is already invalid counts as revoked (Slack says token_revoked).
   if (error === 'invalid_grant' && status < 500) return { token, result: 'revoked' };
+  // A token that authenticates its own revocation: a 401 says the token is already dead, since no
+  // client credentials were sent that could be wrong (Dropbox answers invalid_access_token).
+  if (status === 401 && provider.revocation.style === 'bearer') return { token, result: 'revoked' };
   const reason =
     status === 401 || error === 'invalid_client'
       ? 'the provider refused the client credentials'

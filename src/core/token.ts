@@ -105,7 +105,10 @@ export function oauthErrorFromFields(
   const raw = String(fields.error);
   const code = provider.errorCodes[raw] ?? raw;
   const description = typeof fields.error_description === 'string' ? redactText(fields.error_description, secrets).slice(0, 300) : undefined;
-  const kind = status !== undefined && status >= 500 ? 'provider_unavailable' : kindOfOAuthErrorCode(code);
+  const codeKind = kindOfOAuthErrorCode(code);
+  // No user takes part in a token request, so nobody can have declined: an `access_denied` here
+  // refuses the client (Atlassian's token endpoint answers a wrong secret so, with HTTP 401).
+  const kind = status !== undefined && status >= 500 ? 'provider_unavailable' : codeKind === 'access_denied' ? 'provider_misconfigured' : codeKind;
   const shownCode = code === raw ? code : `${code} (${redactText(raw, secrets).slice(0, 60)})`;
   return new OAuthError(kind, `${where} answered ${shownCode}${description ? `: ${description}` : ''}`, {
     providerId: provider.id,

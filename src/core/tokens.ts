@@ -36,6 +36,13 @@ export const tokenResponseSchema = z.object({
 
 export type TokenResponse = z.output<typeof tokenResponseSchema>;
 
+/**
+ * An `expires_in` beyond ten years is not a lifetime in seconds (Chatwork's documentation shows an
+ * epoch-milliseconds value there): such a token is treated as having no known end, used until the
+ * provider refuses it, rather than as valid for millennia.
+ */
+export const MAX_PLAUSIBLE_LIFETIME_S = 10 * 365 * 24 * 3600;
+
 export function tokenSetFromResponse(
   response: TokenResponse,
   at: { now: number; requestedScopes: ReadonlyArray<string>; previous?: TokenSet },
@@ -47,7 +54,7 @@ export function tokenSetFromResponse(
     // RFC 6749 §6: the server MAY issue a new refresh token; when it does not, the old one stays valid.
     refreshToken: response.refresh_token ?? previous?.refreshToken,
     // expires_in of 0 is treated as "already expired" rather than "never": the next use refreshes.
-    expiresAt: response.expires_in === undefined ? undefined : at.now + response.expires_in * 1000,
+    expiresAt: response.expires_in === undefined || response.expires_in > MAX_PLAUSIBLE_LIFETIME_S ? undefined : at.now + response.expires_in * 1000,
     obtainedAt: at.now,
     scopes: response.scope !== undefined ? splitScopes(response.scope) : previous?.scopes ?? [...at.requestedScopes],
     requestedScopes: previous ? previous.requestedScopes : [...at.requestedScopes],

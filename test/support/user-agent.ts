@@ -18,6 +18,11 @@ export interface AuthorizeAsOptions {
   decision?: 'approve' | 'deny';
   /** The client's redirect URI (or a prefix of it): the flow stops at a redirect there. */
   redirectUriPrefix: string;
+  /**
+   * Where a URL is really served (a provider emulator standing in for https://github.com, say): the
+   * browser's own hosts file. Default: as it is.
+   */
+  resolve?: (url: URL) => URL;
 }
 
 const MAX_HOPS = 20;
@@ -112,7 +117,7 @@ export async function authorizeAs(authorizationUrl: string, opts: AuthorizeAsOpt
 
   for (let hop = 0; hop < MAX_HOPS; hop += 1) {
     const cookie = jar.header(url);
-    const res = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+    const res = await fetch(opts.resolve ? opts.resolve(url) : url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
     jar.store(url, res.headers.getSetCookie());
     const location = res.headers.get('location');
 

@@ -10,6 +10,7 @@ import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
 import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
 import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../../src/core/providers';
+import { isTokenRefused } from '../../src/core/connector';
 import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
 import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
 import { buildTokenRequest, requestTokens, type TokenGrant } from '../../src/core/token';
@@ -226,9 +227,10 @@ describe('Microsoft', () => {
     expect(configError(() => provider('microsoft', { tenant })).field).toBe('tenant');
   });
 
-  it('asks for offline_access by default', async () => {
+  it('asks for offline_access by default, without forcing consent (which fails where users may not consent)', async () => {
     const { params } = await authorize(provider('microsoft'));
     expect(params.get('scope')!.split(' ')).toContain('offline_access');
+    expect(params.has('prompt')).toBe(false);
   });
 
   it('has no revocation: disconnecting sends nothing and says not_supported', async () => {
@@ -241,8 +243,10 @@ describe('Microsoft', () => {
 describe('Chatwork', () => {
   const chatwork = provider('chatwork');
 
-  it('sends the browser to the login.php consent page', async () => {
-    expect((await authorize(chatwork)).endpoint).toBe('https://www.chatwork.com/packages/oauth2/login.php');
+  it('sends the browser to the login.php consent page, without an OpenID Connect prompt', async () => {
+    const { endpoint, params } = await authorize(chatwork);
+    expect(endpoint).toBe('https://www.chatwork.com/packages/oauth2/login.php');
+    expect(params.has('prompt')).toBe(false);
   });
 
   it('authenticates with HTTP Basic, keeps the secret out of the body and sends redirect_uri', () => {
@@ -279,6 +283,10 @@ describe('Asana', () => {
     expect(form(request)).toMatchObject(SECRET_CARRIERS);
   });
 
+  it('revokes the refresh token only, which ends its access tokens too', () => {
+    expect(buildRevocationRequests(asana, client, tokens).map((r) => [r.token, form(r.request).token])).toEqual([['refresh_token', 'rt-1']]);
+  });
+
   it('reads the account name at data.name of /users/me', () => {
     expect(buildProfileRequest(asana)).toMatchObject({ method: 'GET', url: 'https://app.asana.com/api/1.0/users/me' });
     const profile = readProfileResponse(asana, profileAnswer({ data: { gid: '1', name: 'Ada Lovelace', email: 'ada@example.com' } }));
@@ -302,8 +310,13 @@ describe('Dropbox', () => {
     ]);
     const transport = new RecordingTransport().answer({ status: 200, headers: { 'content-type': 'application/json' }, body: 'null' });
     const result = await revokeTokens({ transport }, dropbox, client, tokens);
-    expect(result.summary).toBe('revoked');
-    expect(result.outcomes).toContainEqual({ token: 'refresh_token', result: 'unsupported' });
+    // Revoking the access token ends the refresh token too: nothing is left unrevoked.
+    expect(result).toEqual({ summary: 'revoked', outcomes: [{ token: 'access_token', result: 'revoked' }] });
+  });
+
+  it('counts a 401 for a token that revokes itself as already revoked: no client credentials could be wrong', async () => {
+    const transport = new RecordingTransport().answer({ status: 401, headers: { 'content-type': 'application/json' }, body: '{"error_summary":"invalid_access_token/","error":{".tag":"invalid_access_token"}}' });
+    expect((await revokeTokens({ transport }, dropbox, client, tokens)).summary).toBe('revoked');
   });
 
   it('reads the profile with a POST and takes name.display_name', () => {
@@ -351,6 +364,14 @@ describe('Slack', () => {
     });
   });
 
+  it('reads ok:false invalid_auth from its Web API as a refused token, like a 401', () => {
+    const answer = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(isTokenRefused(slack, answer({ ok: false, error: 'invalid_auth' }))).toBe(true);
+    expect(isTokenRefused(slack, answer({ ok: false, error: 'channel_not_found' }))).toBe(false);
+    expect(isTokenRefused(slack, answer({ ok: true, user: 'ada' }))).toBe(false);
+    expect(isTokenRefused(provider('github'), answer({ ok: false, error: 'invalid_auth' }))).toBe(false);
+  });
+
   // A user-token refresh (token rotation) answers at the top level, token_type "user", as
   // @slack/oauth InstallProvider.authorize reads it; `authed_user` is only in the code exchange.
   it('reads a refreshed user token, which Slack sends at the top level', async () => {
@@ -366,6 +387,11 @@ describe('Atlassian', () => {
     const { params } = await authorize(atlassian);
     expect(params.get('audience')).toBe('api.atlassian.com');
     expect(params.get('prompt')).toBe('consent');
+  });
+
+  it('reads access_denied at the token endpoint as a refused client, not as a user who declined', async () => {
+    const error = await exchangeFailure(provider('atlassian'), { status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"access_denied","error_description":"Unauthorized"}' });
+    expect(error).toMatchObject({ kind: 'provider_misconfigured', status: 401 });
   });
 
   it('sends the token request as JSON', () => {

@@ -59,6 +59,11 @@ describe('token response (RFC 6749 §5.1)', () => {
     expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: NOW + 3600_000, obtainedAt: NOW, scopes: ['read', 'write'], requestedScopes: ['read'], idToken: undefined });
   });
 
+  it('reads an expires_in beyond ten years as no known expiry, not as a token valid for millennia', async () => {
+    const { tokens } = await exchange(json({ access_token: 'at', token_type: 'Bearer', expires_in: 1501138041000 }));
+    expect(tokens.expiresAt).toBeUndefined();
+  });
+
   it('has no expiry when the server gives none, and records the requested scopes when it gives none', async () => {
     const { tokens } = await exchange(json({ access_token: 'at', token_type: 'Bearer' }));
     expect(tokens.expiresAt).toBeUndefined();

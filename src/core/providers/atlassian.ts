@@ -26,5 +26,7 @@ export const atlassian: Preset = {
     tokenRequestFormat: 'json',
     authorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
     profile: { url: 'https://api.atlassian.com/me', accountNamePath: 'email' },
+    // Each user's "Connected apps" screen (https://support.atlassian.com/security-and-access-policies/docs/manage-your-users-third-party-apps/).
+    appAccessPage: 'https://id.atlassian.com/manage-profile/apps',
   }),
 };

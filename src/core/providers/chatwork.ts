@@ -22,6 +22,8 @@ export const chatwork: Preset = {
     scopes: { default: ['users.profile.me:read', 'offline_access'] },
     clientAuth: 'client_secret_basic',
     redirectUriAtTokenExchange: true,
+    // Not OpenID Connect: `offline_access` alone gives a refresh token, no prompt parameter is documented.
+    consentForOfflineAccess: false,
     profile: { url: 'https://api.chatwork.com/v2/me', accountNamePath: 'name' },
   }),
 };

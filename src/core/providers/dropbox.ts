@@ -23,7 +23,9 @@ export const dropbox: Preset = {
     scopes: { default: ['account_info.read'] },
     clientAuth: 'client_secret_basic',
     authorizationParams: { token_access_type: 'offline' },
-    revocation: { style: 'bearer' },
+    // Revoking the access token disables its refresh token too (auth-token-revoke, above).
+    revocation: { style: 'bearer', revokesGrant: true },
     profile: { url: 'https://api.dropboxapi.com/2/users/get_current_account', method: 'POST', accountNamePath: 'name.display_name' },
+    appAccessPage: 'https://www.dropbox.com/account/connected_apps',
   }),
 };

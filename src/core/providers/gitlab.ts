@@ -27,6 +27,8 @@ export const gitlab: Preset = {
       clientAuth: 'client_secret_post',
       redirectUriAtRefresh: true,
       profile: { url: `${site}/api/v4/user`, accountNamePath: 'username' },
+      // "Authorized applications" (https://docs.gitlab.com/integration/oauth_provider/#view-all-authorized-applications).
+      appAccessPage: `${site}/-/user_settings/applications`,
     };
   },
 };

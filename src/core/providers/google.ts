@@ -5,7 +5,8 @@ import type { Preset } from './preset';
  * https://developers.google.com/identity/protocols/oauth2/web-server
  * - a refresh token only with `access_type=offline`, and again after the first consent only with
  *   `prompt=consent` (otherwise a reconnect yields no refresh token);
- * - revocation: POST https://oauth2.googleapis.com/revoke with `token` (RFC 7009 shape);
+ * - revocation: POST https://oauth2.googleapis.com/revoke with `token` (RFC 7009 shape); revoking
+ *   one token of a grant revokes the other (#tokenrevoke), and a second call for it answers 400;
  * - userinfo: https://developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo
  */
 export const google: Preset = {
@@ -25,6 +26,7 @@ export const google: Preset = {
     scopes: { default: ['openid', 'email', 'profile'] },
     clientAuth: 'client_secret_post',
     authorizationParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
+    revocation: { style: 'rfc7009', revokesGrant: true },
     profile: { accountNamePath: 'email' },
   }),
 };

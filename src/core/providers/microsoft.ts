@@ -31,6 +31,9 @@ export const microsoft: Preset = {
       endpoints: { authorization: `${base}/authorize`, token: `${base}/token` },
       scopes: { default: ['openid', 'profile', 'email', 'offline_access', 'User.Read'] },
       clientAuth: 'client_secret_post',
+      // Entra issues refresh tokens for offline_access alone, and a forced prompt=consent fails for
+      // users whose tenant does not let them consent (see consentForOfflineAccess).
+      consentForOfflineAccess: false,
       profile: { url: 'https://graph.microsoft.com/v1.0/me', accountNamePath: 'userPrincipalName' },
     };
   },

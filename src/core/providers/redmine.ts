@@ -1,7 +1,7 @@
 import { requireSite, type Preset } from './preset';
 
 /**
- * Redmine 6 (built-in OAuth 2 provider, Doorkeeper; https://www.redmine.org/issues/24808) and Planio
+ * Redmine 6.1 or later (built-in OAuth 2 provider, Doorkeeper; https://www.redmine.org/issues/24808) and Planio
  * (https://plan.io/redmine-api-oauth2/), under the site URL:
  * - /oauth/authorize, /oauth/token, /oauth/revoke (Doorkeeper's routes);
  * - scopes are Redmine permission names (`view_issues`, `add_issues`, …), space-separated;
@@ -26,6 +26,8 @@ export const redmine: Preset = {
       scopes: { default: ['view_issues'] },
       clientAuth: 'client_secret_basic',
       profile: { url: `${site}/users/current.json`, accountNamePath: 'user.login' },
+      // My account → Authorized applications (Redmine 6.1, app/views/my/account.html.erb).
+      appAccessPage: `${site}/oauth/authorized_applications`,
     };
   },
 };

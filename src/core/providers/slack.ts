@@ -9,7 +9,8 @@ import type { Preset } from './preset';
  * - refresh tokens exist only with token rotation turned on for the app (12-hour access tokens);
  * - PKCE is opt-in per app and turns it into a public client (changelog 2026-03-30), so it is off
  *   here; an admin who enabled it sets `"pkce": true` in the advanced settings;
- * - revocation: auth.revoke authenticated by the token itself; identity: auth.test → `user`.
+ * - revocation: auth.revoke authenticated by the token itself; identity: auth.test → `user`;
+ * - Web API errors such as `invalid_auth` arrive in HTTP 200 (`tokenRefusedAnswer` reads them as a 401).
  */
 export const slack: Preset = {
   key: 'slack',
@@ -38,9 +39,15 @@ export const slack: Preset = {
       invalid_client_id: 'invalid_client',
       bad_redirect_uri: 'redirect_uri_mismatch',
       invalid_scope: 'invalid_scope',
+      invalid_grant_type: 'unsupported_grant_type',
+      oauth_authorization_url_mismatch: 'redirect_uri_mismatch',
       ratelimited: 'temporarily_unavailable',
     },
     revocation: { style: 'bearer' },
     profile: { url: 'https://slack.com/api/auth.test', method: 'POST', accountNamePath: 'user' },
+    // Web API errors come in HTTP 200 (https://docs.slack.dev/reference/methods/auth.test#errors):
+    // these say the token itself is refused, as a 401 would elsewhere.
+    tokenRefusedAnswer: { path: 'error', values: ['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive'] },
+    appAccessPage: 'https://slack.com/help/articles/360003125231-Remove-apps-and-custom-integrations-from-your-workspace',
   }),
 };

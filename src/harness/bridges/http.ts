@@ -29,6 +29,12 @@ interface RawResponse {
 
 function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: string | undefined, timeout: number, rejectUnauthorized: boolean): Promise<RawResponse> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Node's client sends a DELETE body neither chunked nor with a length unless told the length (its
+  // useChunkedEncodingByDefault is off for DELETE), so the server would see none; fetch, which
+  // Rocket.Chat uses, always sets it.
+  if (body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) {
+    headers = { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+  }
   return new Promise((resolve, reject) => {
     const req = request(url, { method, headers, timeout, ...(url.protocol === 'https:' ? { rejectUnauthorized } : {}) }, (res) => {
       const chunks: Buffer[] = [];
