@@ -66,7 +66,10 @@ export async function storedConnection(scope: CommandScope, providerId: string):
  */
 export async function replyWithError(scope: CommandScope, provider: ConfiguredProvider, error: unknown): Promise<void> {
   const { key, offerConnect, expected } = messageForError(error);
-  if (expected) scope.logger.warn(`/oauth for ${provider.definition.id} failed`, redactValue(error));
+  // Not being connected is the user's state, not a fault; an unreadable record was reported once already.
+  const quiet = isOAuthError(error, 'not_connected') || (isOAuthError(error, 'reconnect_required') && error.reason === 'unreadable_record');
+  if (quiet) scope.logger.debug(`/oauth for ${provider.definition.id}: ${error instanceof Error ? error.message : ''}`);
+  else if (expected) scope.logger.warn(`/oauth for ${provider.definition.id} failed`, redactValue(error));
   else scope.logger.error(`/oauth for ${provider.definition.id} failed unexpectedly`, redactValue(error));
   const button = offerConnect ? await connectButtonFor(scope, provider) : undefined;
   await scope.reply({ sections: [scope.t(key, { provider: provider.definition.displayName })], buttons: button ? [button] : [] });

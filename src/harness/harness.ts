@@ -21,7 +21,7 @@ import { FileStore } from './file-store';
 import { LogBook, type LogRecord } from './logs';
 import { RuntimeWatch } from './runtimes';
 import { createStorages } from './storage';
-import { World, type RoomFixture, type SentMessage, type StoredRecord, type UserFixture } from './world';
+import { World, type Association, type RoomFixture, type SentMessage, type StoredRecord, type UserFixture } from './world';
 
 export interface HarnessOptions {
   /** Server setting Site_Url; default: the harness's own HTTP base URL. */
@@ -326,6 +326,19 @@ export class AppsEngineHarness {
   /** The apps' persistence records. */
   stored(): StoredRecord[] {
     return this.world.records.map((record) => structuredClone(record));
+  }
+
+  /**
+   * Stores a record for an app as its persistence would (one written by an earlier version of the
+   * app, say), replacing the app's records with exactly these associations, as the engine's
+   * `updateByAssociations` with upsert does; `associations` as `{ model, id }`.
+   */
+  seedRecord(appId: string, associations: Association[], data: object): void {
+    const same = (held: Association[]) => held.length === associations.length && held.every((a, i) => a.model === associations[i].model && a.id === associations[i].id);
+    const kept = this.world.records.filter((record) => record.appId !== appId || !same(record.associations));
+    kept.push({ id: this.world.newId(), appId, associations: associations.map((a) => ({ ...a })), data: structuredClone(data) });
+    this.world.records.splice(0, this.world.records.length, ...kept);
+    this.world.recordsChanged();
   }
 
   /** Log entries the app itself wrote (the runtime's entries about each request left out). */

@@ -13,7 +13,7 @@
  * - [my-account] https://github.com/redmine/redmine/blob/6.1.0/app/views/my/account.html.erb (the "Authorized applications" link)
  * - Doorkeeper 5.8.2 itself, as cited in gitlab.ts ([dk-…] there): authorization, token, revocation.
  */
-import { DoorkeeperServer, DOORKEEPER_MESSAGES } from './gitlab';
+import { DoorkeeperServer, DOORKEEPER_MESSAGES } from './doorkeeper';
 import { EmulatorServer, json, type EmulatorAnswer, type EmulatorOptions, type ProviderEmulator } from './kit';
 
 export const REDMINE_DOCS = [
