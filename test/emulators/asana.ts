@@ -14,6 +14,8 @@
  * not rotate; revocation takes the refresh token only, and takes its access tokens with it.
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -109,7 +111,7 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
   server.on('app.asana.com', 'POST', '/-/oauth_token', (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(params, auth));
   });
 
@@ -201,9 +203,7 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
     settings: {},
     behaviour: { refreshes: true, expires: true, revocation: true },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 

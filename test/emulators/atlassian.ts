@@ -16,6 +16,8 @@
  * `code_verifier` are unknown parameters here and are ignored, neither honoured nor refused.
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -25,7 +27,7 @@ import {
   formOf,
   isRefusal,
   json,
-  jsonOf,
+  jsonParams,
   recordTokenCall,
   redirectBack,
   text,
@@ -109,7 +111,7 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
   server.on('auth.atlassian.com', 'POST', '/oauth/token', (req) => {
     const params = paramsOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(params, auth));
   });
 
@@ -180,9 +182,7 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
     settings: {},
     behaviour: { refreshes: true, expires: true, revocation: false },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 
@@ -195,11 +195,7 @@ function tokenAnswer(tokens: IssuedTokens): EmulatorAnswer {
 
 /** The JSON body [implementing] documents, or the form body [passport] sends, as one parameter list. */
 function paramsOf(req: EmulatorRequest): URLSearchParams | undefined {
-  const form = formOf(req);
-  if (form) return form;
-  const body = jsonOf(req);
-  if (!body) return undefined;
-  return new URLSearchParams(Object.entries(body).filter(([, v]) => typeof v === 'string').map(([k, v]): [string, string] => [k, v as string]));
+  return formOf(req) ?? jsonParams(req);
 }
 
 export { ACCOUNTS };

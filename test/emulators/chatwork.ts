@@ -14,6 +14,8 @@
  * refresh answer carries it again. No revocation endpoint is documented.
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -149,7 +151,7 @@ export async function startChatworkEmulator(options: EmulatorOptions & { alsoReg
   server.on('oauth.chatwork.com', 'POST', '/token', (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(params, auth));
   });
 
@@ -234,9 +236,7 @@ export async function startChatworkEmulator(options: EmulatorOptions & { alsoReg
     settings: {},
     behaviour: { refreshes: true, expires: true, revocation: false },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 

@@ -18,6 +18,7 @@
  * which does not rotate and lives until revoked.
  */
 import {
+  lifecycleOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -195,9 +196,7 @@ export async function startDropboxEmulator(options: EmulatorOptions): Promise<Pr
     settings: {},
     behaviour: { refreshes: true, expires: true, revocation: true },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 

@@ -13,6 +13,8 @@
  * tokens).
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -24,6 +26,7 @@ import {
   isRefusal,
   json,
   jsonOf,
+  jsonParams,
   recordTokenCall,
   redirectBack,
   text,
@@ -105,10 +108,9 @@ export async function startGitHubEmulator(options: EmulatorOptions & { variant?:
 
   // [authorize] 2. POST https://github.com/login/oauth/access_token; [refresh] the same endpoint refreshes.
   server.on('github.com', 'POST', '/login/oauth/access_token', (req) => {
-    const params = formOf(req) ?? paramsOfJson(req);
+    const params = formOf(req) ?? jsonParams(req);
     const auth = clientAuthOf(req, params);
-    const grantType = params?.get('grant_type') ?? undefined;
-    const call = { grantType: grantType ?? 'authorization_code', clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(req, params, auth));
   });
 
@@ -179,9 +181,7 @@ export async function startGitHubEmulator(options: EmulatorOptions & { variant?:
     settings: {},
     behaviour: { refreshes: expiring, expires: expiring, revocation: true },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 
@@ -206,10 +206,6 @@ function wantsJson(req: EmulatorRequest): boolean {
   return String(req.headers.accept ?? '').includes('application/json');
 }
 
-function paramsOfJson(req: EmulatorRequest): URLSearchParams | undefined {
-  const body = jsonOf(req);
-  return body ? new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])) : undefined;
-}
 
 /** The REST API also takes `Authorization: token <token>` ([user] examples use Bearer). */
 function tokenFromHeader(req: EmulatorRequest): string | undefined {

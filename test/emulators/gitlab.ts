@@ -27,6 +27,7 @@
  */
 import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
+  lifecycleOf,
   EmulatorServer,
   json,
   type EmulatedAccount,
@@ -154,9 +155,7 @@ export async function startGitLabEmulator(options: EmulatorOptions & { site?: st
     settings: options.site ? { site: issuer } : {},
     behaviour: { refreshes: true, expires: true, revocation: true },
     tokenCalls: doorkeeper.tokenCalls,
-    isAlive: (token) => doorkeeper.isAlive(token),
-    expireAccessToken: (token) => doorkeeper.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(doorkeeper, server),
   };
 }
 

@@ -158,6 +158,16 @@ describe('Google emulator', () => {
     expect(await post('https://oauth2.googleapis.com/revoke', { token: access })).toMatchObject({ status: 400, body: { error: 'invalid_token' } });
   });
 
+  it('forgets the consent when the user removes the app at their Google Account', async () => {
+    const { code, verifier } = await offlineCode('bob');
+    const refresh = String((await exchange(code, verifier)).body.refresh_token);
+    emulator.removeAppAccess('bob');
+    expect(await token({ grant_type: 'refresh_token', refresh_token: refresh })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    const { verifier: v2, challenge } = pkce();
+    const again = (await authorize({ test_account: 'bob', access_type: 'offline', code_challenge: challenge, code_challenge_method: 'S256' })).get('code') ?? '';
+    expect((await exchange(again, v2)).body.refresh_token).toEqual(expect.any(String));
+  });
+
   it('refuses an expired or unknown access token at userinfo', async () => {
     const { code, verifier } = await offlineCode();
     const access = String((await exchange(code, verifier)).body.access_token);

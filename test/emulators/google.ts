@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  tokenCallOf,
   EmulatorServer,
   GrantBook,
   bearerOf,
@@ -152,7 +153,7 @@ export async function startGoogleEmulator(options: EmulatorOptions): Promise<Goo
   server.on('oauth2.googleapis.com', 'POST', '/token', (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(params, auth));
   });
 

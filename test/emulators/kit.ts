@@ -479,6 +479,23 @@ export function consentOf(req: EmulatorRequest): { account: EmulatedAccount; app
   return { account, approved: req.query.get('test_decision') !== 'deny' };
 }
 
+/** A token call as recorded, read from the request's parameters (grant type defaults to the code grant). */
+export function tokenCallOf(params: URLSearchParams | undefined, auth: ClientAuthentication): Omit<TokenCall, 'status' | 'error'> {
+  return { grantType: params?.get('grant_type') ?? 'authorization_code', clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+}
+
+/** A JSON object body as parameters (its string members), for endpoints that take JSON or form alike. */
+export function jsonParams(req: EmulatorRequest): URLSearchParams | undefined {
+  const body = jsonOf(req);
+  if (!body) return undefined;
+  return new URLSearchParams(Object.entries(body).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]): [string, string] => [k, String(v)]));
+}
+
+/** The part of a ProviderEmulator that its grants and its server answer. */
+export function lifecycleOf(grants: Pick<GrantBook, 'isAlive' | 'expireAccessToken'>, server: EmulatorServer): Pick<ProviderEmulator, 'isAlive' | 'expireAccessToken' | 'close'> {
+  return { isAlive: (token) => grants.isAlive(token), expireAccessToken: (token) => grants.expireAccessToken(token), close: () => server.close() };
+}
+
 /** Records a token call and returns the answer unchanged. */
 export function recordTokenCall(calls: TokenCall[], call: Omit<TokenCall, 'status' | 'error'>, answer: EmulatorAnswer): EmulatorAnswer {
   let error: string | undefined;

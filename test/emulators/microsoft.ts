@@ -17,6 +17,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  tokenCallOf,
   EmulatorServer,
   GrantBook,
   bearerOf,
@@ -50,7 +51,7 @@ export const MICROSOFT_DOCS = [
 ];
 
 /** [my-apps] Where a work or school user revokes what they consented to. */
-export const MICROSOFT_REVOKE_PAGE = 'https://myapplications.microsoft.com/';
+export const MICROSOFT_REVOKE_PAGE = 'https://myapps.microsoft.com/';
 
 const LOGIN = 'login.microsoftonline.com';
 const GRAPH = 'https://graph.microsoft.com/';
@@ -198,7 +199,7 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
   server.on(LOGIN, 'POST', /^\/[^/]+\/oauth2\/v2\.0\/token$/, (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(req.path.split('/')[1], params, auth));
   });
 

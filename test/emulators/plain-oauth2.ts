@@ -9,6 +9,8 @@
  * - [rfc7636] https://www.rfc-editor.org/rfc/rfc7636 (PKCE)
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   EmulatorServer,
   GrantBook,
   bearerOf,
@@ -58,7 +60,7 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
   server.on(HOST, 'POST', '/token', (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    const call = { grantType: params?.get('grant_type') ?? undefined, clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     const answer = (): EmulatorAnswer => {
       if (!params) return error(400, 'invalid_request', 'form body required');
       if (auth.method !== 'client_secret_basic' || auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret) {
@@ -119,8 +121,6 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
     },
     behaviour: { refreshes: true, expires: false, revocation: true },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }

@@ -14,7 +14,7 @@
  * - Doorkeeper 5.8.2 itself, as cited in gitlab.ts ([dk-…] there): authorization, token, revocation.
  */
 import { DoorkeeperServer, DOORKEEPER_MESSAGES } from './doorkeeper';
-import { EmulatorServer, json, type EmulatorAnswer, type EmulatorOptions, type ProviderEmulator } from './kit';
+import { EmulatorServer, json, lifecycleOf, type EmulatorAnswer, type EmulatorOptions, type ProviderEmulator } from './kit';
 
 export const REDMINE_DOCS = [
   'https://www.redmine.org/issues/24808',
@@ -120,9 +120,7 @@ export async function startRedmineEmulator(options: EmulatorOptions & { site?: s
     settings: { site: `${site.origin}${root}` },
     behaviour: { refreshes: true, expires: true, revocation: true },
     tokenCalls: doorkeeper.tokenCalls,
-    isAlive: (token) => doorkeeper.isAlive(token),
-    expireAccessToken: (token) => doorkeeper.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(doorkeeper, server),
   };
 }
 

@@ -14,6 +14,8 @@
  * Every error is `{"ok": false, "error": "<code>"}` in an HTTP 200, as [web-api] and [access] show.
  */
 import {
+  lifecycleOf,
+  tokenCallOf,
   ACCOUNTS,
   EmulatorServer,
   GrantBook,
@@ -23,7 +25,7 @@ import {
   formOf,
   isRefusal,
   json,
-  jsonOf,
+  jsonParams,
   recordTokenCall,
   redirectBack,
   text,
@@ -96,10 +98,9 @@ export async function startSlackEmulator(options: EmulatorOptions & { rotation?:
 
   // [access] POST https://slack.com/api/oauth.v2.access; content types form and JSON.
   server.on('slack.com', 'POST', '/api/oauth.v2.access', (req) => {
-    const params = formOf(req) ?? paramsOfJson(req);
+    const params = formOf(req) ?? jsonParams(req);
     const auth = clientAuthOf(req, params);
-    const grantType = params?.get('grant_type') ?? undefined;
-    const call = { grantType: grantType ?? 'authorization_code', clientAuth: auth.method, refreshToken: params?.get('refresh_token') ?? undefined };
+    const call = tokenCallOf(params, auth);
     return recordTokenCall(tokenCalls, call, tokenEndpoint(req, params, auth));
   });
 
@@ -184,9 +185,7 @@ export async function startSlackEmulator(options: EmulatorOptions & { rotation?:
     settings: {},
     behaviour: { refreshes: rotation, expires: rotation, revocation: true },
     tokenCalls,
-    isAlive: (token) => grants.isAlive(token),
-    expireAccessToken: (token) => grants.expireAccessToken(token),
-    close: () => server.close(),
+    ...lifecycleOf(grants, server),
   };
 }
 
@@ -250,12 +249,8 @@ function slackUserId(accountId: string): string {
 }
 
 function tokenParams(req: EmulatorRequest): URLSearchParams | undefined {
-  return formOf(req) ?? paramsOfJson(req);
+  return formOf(req) ?? jsonParams(req);
 }
 
-function paramsOfJson(req: EmulatorRequest): URLSearchParams | undefined {
-  const body = jsonOf(req);
-  return body ? new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)])) : undefined;
-}
 
 export { ACCOUNTS };
