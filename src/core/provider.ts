@@ -76,8 +76,10 @@ export const providerDefinitionSchema = z
         reportedAs: params.default({}),
         /** Scopes the server grants without listing them in its token answer. */
         unreported: z.array(z.string()).default([]),
+        /** An empty `scope` in the token answer lists nothing, rather than granting nothing (GitHub Apps). */
+        emptyMeansUnlisted: z.boolean().default(false),
       })
-      .default({ default: [], delimiter: ' ', param: 'scope', reportedAs: {}, unreported: [] }),
+      .default({ default: [], delimiter: ' ', param: 'scope', reportedAs: {}, unreported: [], emptyMeansUnlisted: false }),
     clientAuth: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
     /** Must be set to use `client_secret_query`: the preset says it knows the method is weaker. */
     weakerClientAuth: z.boolean().default(false),

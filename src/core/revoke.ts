@@ -104,8 +104,9 @@ async function revokeOne(ctx: { transport: HttpTransport; timeoutMs?: number }, 
   // RFC 7009 §2.2: 200 means revoked, or the token was already invalid. Slack says ok:false in a 200.
   if (status >= 200 && status < 300 && !error && body.fields?.ok !== false) return { token, result: 'revoked' };
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };
-  // RFC 7009 §2.2: a token that is already invalid counts as revoked (Slack says token_revoked).
-  if (error === 'invalid_grant' && status < 500) return { token, result: 'revoked' };
+  // RFC 7009 §2.2: a token that is already invalid counts as revoked, though some servers answer it
+  // with an error (Slack: token_revoked, mapped to invalid_grant; Google: 400 invalid_token).
+  if ((error === 'invalid_grant' || error === 'invalid_token') && status < 500) return { token, result: 'revoked' };
   // A token that authenticates its own revocation: a 401 says the token is already dead, since no
   // client credentials were sent that could be wrong (Dropbox answers invalid_access_token).
   if (status === 401 && provider.revocation.style === 'bearer') return { token, result: 'revoked' };

@@ -67,7 +67,8 @@ export function tokenSetFromResponse(
  * `scope`). `naming` is the provider's: scopes it reports under another name, and scopes it grants
  * without listing them.
  */
-export function missingScopes(tokens: TokenSet, naming: { reportedAs: Record<string, string>; unreported: ReadonlyArray<string> }): string[] {
+export function missingScopes(tokens: TokenSet, naming: { reportedAs: Record<string, string>; unreported: ReadonlyArray<string>; emptyMeansUnlisted: boolean }): string[] {
+  if (naming.emptyMeansUnlisted && tokens.scopes.length === 0) return [];
   const granted = new Set(tokens.scopes);
   return (tokens.requestedScopes ?? []).filter((scope) => !naming.unreported.includes(scope) && !granted.has(scope) && !granted.has(naming.reportedAs[scope] ?? scope));
 }

@@ -290,6 +290,8 @@ describe('every preset on the real runtime, against a server that answers as its
         expect(text).toContain(`…${stored.accessToken.slice(-4)}`);
         expect(text).toContain(`(${stored.accessToken.length} characters)`);
         expect(text).not.toContain(stored.accessToken);
+        // Every scope asked for was granted, however the provider names it in its answer.
+        expect(text).not.toContain('not granted');
       });
 
       await run('whoami', async () => {

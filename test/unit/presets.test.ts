@@ -14,7 +14,7 @@ import { isTokenRefused } from '../../src/core/connector';
 import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
 import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
 import { buildTokenRequest, requestTokens, type TokenGrant } from '../../src/core/token';
-import type { TokenSet } from '../../src/core/tokens';
+import { missingScopes, type TokenSet } from '../../src/core/tokens';
 import { MemoryStateStore } from '../../src/node/memory-stores';
 import { RecordingTransport, basicOf, json, type Answer } from '../support/recording-transport';
 import { rejectionOf } from '../support/oauth-error';
@@ -121,6 +121,12 @@ describe('Google', () => {
     expect(params.get('code_challenge_method')).toBe('S256');
     expect(pending.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(params.get('code_challenge')).toBe(pkceChallenge(pending.codeVerifier!));
+  });
+
+  it('knows the URLs its token answer names email and profile by: nothing shows as not granted', () => {
+    const granted: TokenSet = { ...tokens, requestedScopes: ['openid', 'email', 'profile'], scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile'] };
+    expect(missingScopes(granted, google.scopes)).toEqual([]);
+    expect(missingScopes({ ...granted, scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'] }, google.scopes)).toEqual(['profile']);
   });
 
   it('exchanges the code with the credentials in the form body (client_secret_post), no Authorization header', () => {
@@ -231,6 +237,13 @@ describe('Microsoft', () => {
     const { params } = await authorize(provider('microsoft'));
     expect(params.get('scope')!.split(' ')).toContain('offline_access');
     expect(params.has('prompt')).toBe(false);
+  });
+
+  it('does not count the OpenID Connect scopes its token answer never lists as not granted', () => {
+    const microsoft = provider('microsoft');
+    const granted: TokenSet = { ...tokens, requestedScopes: microsoft.scopes.default, scopes: ['https://graph.microsoft.com/User.Read'] };
+    expect(missingScopes(granted, microsoft.scopes)).toEqual([]);
+    expect(missingScopes({ ...granted, scopes: [] }, microsoft.scopes)).toEqual(['User.Read']);
   });
 
   it('has no revocation: disconnecting sends nothing and says not_supported', async () => {

@@ -23,7 +23,9 @@ export const github: Preset = {
       token: 'https://github.com/login/oauth/access_token',
       revocation: 'https://api.github.com/applications/{client_id}/token',
     },
-    scopes: { default: ['read:user'] },
+    // A GitHub App's user token answers `scope: ""` always: it has permissions, not scopes
+    // (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app).
+    scopes: { default: ['read:user'], emptyMeansUnlisted: true },
     clientAuth: 'client_secret_post',
     errorCodes: {
       bad_verification_code: 'invalid_grant',

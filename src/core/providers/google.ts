@@ -23,10 +23,16 @@ export const google: Preset = {
       revocation: 'https://oauth2.googleapis.com/revoke',
       userinfo: 'https://openidconnect.googleapis.com/v1/userinfo',
     },
-    scopes: { default: ['openid', 'email', 'profile'] },
+    // The token answer names `email` and `profile` by their URLs (https://developers.google.com/identity/protocols/oauth2/scopes).
+    scopes: {
+      default: ['openid', 'email', 'profile'],
+      reportedAs: { email: 'https://www.googleapis.com/auth/userinfo.email', profile: 'https://www.googleapis.com/auth/userinfo.profile' },
+    },
     clientAuth: 'client_secret_post',
     authorizationParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
     revocation: { style: 'rfc7009', revokesGrant: true },
+    // "Manage connections between your Google Account and third parties" (https://support.google.com/accounts/answer/13533235).
+    appAccessPage: 'https://myaccount.google.com/connections',
     profile: { accountNamePath: 'email' },
   }),
 };

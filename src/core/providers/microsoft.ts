@@ -29,12 +29,21 @@ export const microsoft: Preset = {
       id: o.id,
       displayName: o.displayName ?? 'Microsoft',
       endpoints: { authorization: `${base}/authorize`, token: `${base}/token` },
-      scopes: { default: ['openid', 'profile', 'email', 'offline_access', 'User.Read'] },
+      // The token answer lists only the resource's permissions, never the OpenID Connect scopes
+      // (https://learn.microsoft.com/en-us/entra/identity-platform/scopes-oidc).
+      scopes: {
+        default: ['openid', 'profile', 'email', 'offline_access', 'User.Read'],
+        unreported: ['openid', 'profile', 'email', 'offline_access'],
+        reportedAs: { 'User.Read': 'https://graph.microsoft.com/User.Read' },
+      },
       clientAuth: 'client_secret_post',
       // Entra issues refresh tokens for offline_access alone, and a forced prompt=consent fails for
       // users whose tenant does not let them consent (see consentForOfflineAccess).
       consentForOfflineAccess: false,
       profile: { url: 'https://graph.microsoft.com/v1.0/me', accountNamePath: 'userPrincipalName' },
+      // Work and school accounts: My Apps → Manage your application → Revoke permissions
+      // (https://support.microsoft.com/en-us/account-billing/edit-or-revoke-application-permissions-in-the-my-apps-portal-169be2b4-ee26-4338-aea8-d19bb2f329ee).
+      appAccessPage: 'https://myapps.microsoft.com',
     };
   },
 };
