@@ -4,6 +4,9 @@
  *  1. the values themselves, when the caller knows them (`secrets`), are replaced wherever they occur;
  *  2. well-known carriers are masked even when the value is not known: `name=value` pairs in
  *     URLs and form bodies, `"name": "value"` in JSON, and `Authorization` credentials.
+ * Objects are redacted structurally (`redactValue`, `redactStructured`): a member named like a
+ * credential (`code`, `access_token`, an `Authorization` or `Cookie` header…) loses its value, the
+ * rest of the object stays as it was.
  */
 
 export const REDACTED = '[REDACTED]';
@@ -57,22 +60,68 @@ export function redactText(text: string, secrets: ReadonlyArray<string | undefin
  * by walking them (keys named like a secret lose their value whatever it is).
  */
 export function redactValue(value: unknown, secrets: ReadonlyArray<string | undefined> = [], depth = 0): unknown {
-  if (typeof value === 'string') return redactText(value, secrets);
+  return walk(value, { secrets }, depth);
+}
+
+export interface RedactOptions {
+  /** Values known to be secret, replaced wherever they occur (as in `redactText`). */
+  secrets?: ReadonlyArray<string | undefined>;
+  /**
+   * Members of `object` whose values are secret although their names are ordinary, e.g. the
+   * `value` of an object describing a password setting. Called for every object met.
+   */
+  secretMembers?: (object: Readonly<Record<string, unknown>>) => ReadonlyArray<string>;
+  /** Strings that hold a JSON object or array are parsed, redacted as objects and written back. */
+  parseJsonStrings?: boolean;
+}
+
+/**
+ * `redactValue` for entries written by code that does not redact (a runtime's own debug log): walks
+ * objects, arrays, and with `parseJsonStrings` JSON texts, so only the secret members are masked.
+ */
+export function redactStructured(value: unknown, options: RedactOptions = {}): unknown {
+  return walk(value, options, 0);
+}
+
+const MAX_DEPTH = 8;
+
+function walk(value: unknown, options: RedactOptions, depth: number): unknown {
+  const secrets = options.secrets ?? [];
+  if (typeof value === 'string') {
+    const parsed = options.parseJsonStrings ? parseJsonText(value) : undefined;
+    return parsed === undefined ? redactText(value, secrets) : JSON.stringify(walk(parsed, options, depth));
+  }
   if (value === null || typeof value !== 'object') return value;
-  if (depth > 8) return '[…]';
+  if (depth > MAX_DEPTH) return '[…]';
   if (value instanceof Error) {
     return { name: value.name, message: redactText(value.message, secrets) };
   }
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, secrets, depth + 1));
+  if (Array.isArray(value)) return value.map((item) => walk(item, options, depth + 1));
+  const object = value as Record<string, unknown>;
+  const hidden = new Set(options.secretMembers?.(object) ?? []);
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = isSecretKey(key) && item !== undefined && item !== null ? REDACTED : redactValue(item, secrets, depth + 1);
+  for (const [key, item] of Object.entries(object)) {
+    const secret = (isSecretKey(key) || hidden.has(key)) && item !== undefined && item !== null && item !== '';
+    out[key] = secret ? REDACTED : walk(item, options, depth + 1);
   }
   return out;
 }
 
+/** The object or array a string holds as JSON text, or undefined. */
+function parseJsonText(text: string): object | undefined {
+  const trimmed = text.trim();
+  if (!/^[[{]/.test(trimmed)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Header names are matched whatever their case: `Cookie`, `set-cookie`, `Proxy-Authorization`.
 const SECRET_KEY = new RegExp(
-  `^(${namesAlternation}|accessToken|refreshToken|idToken|codeVerifier|clientSecret|authorization|secret)$`,
+  `^(${namesAlternation}|accessToken|refreshToken|idToken|codeVerifier|clientSecret|authorization|proxy-authorization|cookie|set-cookie|secret)$`,
   'i',
 );
 

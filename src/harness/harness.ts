@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { SettingType } from '@rocket.chat/apps-engine/definition/settings';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import type { AppManager } from '@rocket.chat/apps-engine/server/AppManager';
 
@@ -81,6 +82,9 @@ function waitForExit(child: ChildProcess, timeoutMs = 5000): Promise<void> {
     });
   });
 }
+
+/** SettingType.PASSWORD; the engine's enums are loaded at start (engine.ts), so only its type here. */
+const PASSWORD_SETTING: `${SettingType.PASSWORD}` = 'password';
 
 export class AppsEngineHarness {
   private stopped = false;
@@ -257,6 +261,17 @@ export class AppsEngineHarness {
   async getSetting(appId: string, settingId: string): Promise<unknown> {
     const setting = this.manager.getSettingsManager().getAppSetting(appId, settingId);
     return setting.value === undefined || setting.value === null ? setting.packageValue : setting.value;
+  }
+
+  /**
+   * The app's settings of type PASSWORD, as the engine holds its setting definitions (so a password
+   * setting added later is included), with their current values; none for an app not installed.
+   */
+  passwordSettings(appId: string): Array<{ id: string; value: unknown }> {
+    const declared = this.manager.getOneById(appId)?.getStorageItem().settings ?? {};
+    return Object.values(declared)
+      .filter((setting) => setting.type === PASSWORD_SETTING)
+      .map((setting) => ({ id: setting.id, value: setting.value ?? setting.packageValue }));
   }
 
   /**

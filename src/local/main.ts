@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { redactText, redactValue } from '../core/redact';
+import { redactStructured, redactText } from '../core/redact';
 import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
 import { createChatServer, listen, type ChatWorld } from './chat-server';
 import { startDemoProvider } from './demo-provider';
@@ -60,7 +60,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')) as { id: string; name: string; version: string };
 
     // The page's port first: a port in use is the most common failure, and should come fast.
-    const world: ChatWorld = { users: USERS, rooms: ROOMS, onCommandError: (message) => out.error(`[app] ${redactText(message)}`) };
+    const world: ChatWorld = { users: USERS, rooms: ROOMS };
+    // The engine's definitions of the app's password settings, asked for at each entry: the harness
+    // exists only once started, and the app's definitions only once installed.
+    const passwordSettings = (appId: string) => world.harness?.passwordSettings(appId) ?? [];
+    world.onCommandError = (message) => out.error(`[app] ${redactText(message, knownSecrets(passwordSettings(manifest.id)))}`);
     const server = createChatServer(world, join(projectDir, 'src', 'local', 'chat-page'));
     const port = await step('Starting the chat page', () => listen(server, options.port, options.host));
     stoppers.push(() => new Promise((resolve) => server.close(resolve)));
@@ -71,7 +75,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
       AppsEngineHarness.start({
         siteUrl: publicUrl,
         storage: options.dataDir ? { file: join(options.dataDir, 'app-storage.json') } : undefined,
-        onAppLog: (record) => printLog(out, record, options.verbose),
+        onAppLog: (record) => printLog(out, record, options.verbose, passwordSettings(record.appId)),
       }),
     );
     world.harness = harness;
@@ -96,7 +100,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
       );
       stoppers.push(() => provider.close());
       world.demoAccounts = provider.accounts;
-      settings = { provider1_enabled: true, provider1_preset: 'oidc', provider1_id: 'demo', provider1_client_id: DEMO_CLIENT_ID, provider1_client_secret: secret, provider1_site: provider.issuer };
+      settings = { provider1_enabled: true, provider1_preset: 'oidc', provider1_id: 'demo', provider1_client_id: DEMO_CLIENT_ID, provider1_client_secret: secret, provider1_site: provider.issuer, allow_http_loopback: true };
       out.log(`Demo authorization server: ${provider.issuer} (accounts ${provider.accounts.map((a) => a.id).join(', ')}, password "demo")`);
     }
     await step('Configuring the app', async () => {
@@ -149,13 +153,34 @@ function demoClientSecret(dataDir: string | undefined): string {
   return clientSecret;
 }
 
-/** App log entries in the terminal, redacted; debug and the runtime's own entries only with --verbose. */
-function printLog(out: Pick<Console, 'log' | 'error'>, record: LogRecord, verbose: boolean): void {
+/**
+ * App log entries in the terminal, redacted; debug and the runtime's own entries only with --verbose.
+ * The runtime's entries carry each endpoint request (headers with visitors' cookies, the callback's
+ * code and state) and each setting update (the setting with its value), so every entry is redacted
+ * structurally: credential-named members (core/redact.ts), and the value of any setting that is a
+ * password setting, by the engine's definitions or by the type the logged setting says it has.
+ * The password settings' current values are masked wherever they appear besides.
+ */
+function printLog(out: Pick<Console, 'log' | 'error'>, record: LogRecord, verbose: boolean, passwords: Array<{ id: string; value: unknown }>): void {
+  const passwordIds = new Set(passwords.map((setting) => setting.id));
+  const options = {
+    secrets: knownSecrets(passwords),
+    parseJsonStrings: true,
+    secretMembers: (object: Readonly<Record<string, unknown>>) =>
+      typeof object.id === 'string' && (passwordIds.has(object.id) || object.type === 'password') ? ['value', 'packageValue'] : [],
+  };
   for (const entry of record.entries) {
     if (!verbose && (entry.source !== 'app' || entry.severity === 'debug')) continue;
-    const args = entry.args.map((arg) => (typeof arg === 'string' ? redactValue(arg) : JSON.stringify(redactValue(arg)))).join(' ');
+    const args = entry.args
+      .map((arg) => redactStructured(arg, options))
+      .map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg)))
+      .join(' ');
     const line = `[${entry.source}] ${entry.severity.padEnd(5)} ${record.method ?? ''} ${args}`;
     if (entry.severity === 'error') out.error(line);
     else out.log(line);
   }
+}
+
+function knownSecrets(passwords: Array<{ id: string; value: unknown }>): string[] {
+  return passwords.map((setting) => setting.value).filter((value): value is string => typeof value === 'string');
 }

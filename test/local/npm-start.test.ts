@@ -1,9 +1,12 @@
 /**
- * `npm start` failing visibly: what failed, and a non-zero exit. The runner is the real one
+ * `npm start` failing visibly: what failed, and a non-zero exit; and `npm start -- --verbose`
+ * printing the runtime's own entries without a secret in them. The runner is the real one
  * (scripts/start.mjs), as a child process.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
@@ -46,4 +49,98 @@ describe('npm start when it cannot start', () => {
     expect(code).toBe(2);
     expect(output).toContain('Cannot read the settings file no-such-file.json: no such file.');
   });
+});
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
+describe('npm start -- --verbose', () => {
+  const appId = (JSON.parse(readFileSync(join(PROJECT_DIR, 'app.json'), 'utf8')) as { id: string }).id;
+  let dataDir: string;
+  let child: ReturnType<typeof spawn>;
+  let output = '';
+  let baseUrl: string;
+
+  /** Resolves once the terminal shows `pattern`. */
+  const printed = (pattern: RegExp, what: string) =>
+    new Promise<void>((resolveSeen, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (pattern.test(output)) {
+          clearInterval(poll);
+          resolveSeen();
+        } else if (child.exitCode !== null || Date.now() - started > 60_000) {
+          clearInterval(poll);
+          reject(new Error(`npm start never printed ${what}:\n${output}`));
+        }
+      }, 50);
+    });
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'oauth-verbose-'));
+    const [port, providerPort] = [await freePort(), await freePort()];
+    child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), '--verbose', '--port', String(port), '--provider-port', String(providerPort), '--data-dir', dataDir], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, NODE_ENV: 'development' },
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await printed(/is running: open http/, 'that it is running');
+    baseUrl = `http://127.0.0.1:${port}/api/apps/public/${appId}`;
+  }, 90_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      await new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      });
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the runtime entries of setting updates and endpoint requests with no secret in them', async () => {
+    // The demo client secret the app was configured with (made on first start, kept in the data folder).
+    const clientSecret = (JSON.parse(readFileSync(join(dataDir, 'demo-client.json'), 'utf8')) as { clientSecret: string }).clientSecret;
+    const cookie = 'rc_session=cookie-value-7f3a91';
+    const authorization = 'Bearer authorization-value-52c8e0';
+    const params = {
+      code: 'code-value-1b9d44',
+      state: 'state-value-6e02fa',
+      code_verifier: 'verifier-value-93aa17',
+      access_token: 'access-value-0c71e5',
+      refresh_token: 'refresh-value-d4b2c8',
+      id_token: 'idtoken-value-8f16a3',
+      client_secret: 'client-secret-value-27e9b1',
+      token: 'token-value-e5d03c',
+    };
+    const headers = { cookie, authorization };
+    await fetch(`${baseUrl}/connect?link=${'L'.repeat(43)}`, { headers, redirect: 'manual' });
+    await fetch(`${baseUrl}/complete?${new URLSearchParams({ ...params, iss: 'https://issuer.test' })}`, { headers, redirect: 'manual' });
+    await printed(/api:complete:get was successfully executed/, "the runtime's entry for the complete request");
+
+    // The runtime's own debug entries are there, readable, with the secrets masked.
+    expect(output).toMatch(/\[runtime\] debug app:onPreSettingUpdate .*"id":"provider1_client_secret","type":"password".*"value":"\[REDACTED\]"/);
+    expect(output).toMatch(/\[runtime\] debug app:onPreSettingUpdate .*"id":"provider1_client_id".*"value":"oauth-connector-demo"/);
+    const connectLine = output.split('\n').find((line) => line.includes("connect's api:connect:get is being executed"));
+    expect(connectLine).toContain('"cookie":"[REDACTED]"');
+    expect(connectLine).toContain('"authorization":"[REDACTED]"');
+    expect(connectLine).toContain('"user-agent":');
+    const completeLine = output.split('\n').find((line) => line.includes("complete's api:complete:get is being executed"));
+    expect(completeLine).toContain('"code":"[REDACTED]","state":"[REDACTED]"');
+    expect(completeLine).toContain('"iss":"https://issuer.test"');
+
+    for (const value of [clientSecret, cookie, 'cookie-value-7f3a91', 'authorization-value-52c8e0', ...Object.values(params)]) {
+      expect(output).not.toContain(value);
+    }
+  }, 60_000);
 });
