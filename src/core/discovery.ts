@@ -9,7 +9,8 @@ import type { Clock, HttpTransport } from './ports';
 import { systemClock } from './ports';
 import { isAcceptableEndpoint, type ProviderDefinition, type ResolvedProvider } from './provider';
 
-const metadataUrl = z.string().refine(isAcceptableEndpoint, 'must be an https URL');
+/** The shape only; the connector applies the endpoint policy to what discovery found (endpoint-policy.ts). */
+const metadataUrl = z.string().refine(isAcceptableEndpoint, 'must be an absolute https URL without a fragment');
 
 const metadataSchema = z.object({
   issuer: z.string().min(1),

@@ -5,9 +5,13 @@
 import { z } from 'zod';
 import { OAuthError } from './errors';
 
-/** RFC 6749 §3.1 and §3.2 require TLS; plain http is accepted on loopback only (local tests, demos). */
+/**
+ * The shape of an endpoint: an absolute http(s) URL without fragment. Where the app may actually
+ * send requests (https only, no private hosts unless allowed; RFC 6749 §3.1 and §3.2 require TLS)
+ * depends on the admin's policy and is checked where a provider is put to use: endpoint-policy.ts.
+ */
 const endpointUrl = z.string().refine(isAcceptableEndpoint, {
-  message: 'must be an absolute https:// URL (http:// only on localhost or 127.0.0.1)',
+  message: 'must be an absolute https:// URL without a fragment',
 });
 
 export function isAcceptableEndpoint(value: string): boolean {
@@ -18,8 +22,7 @@ export function isAcceptableEndpoint(value: string): boolean {
     return false;
   }
   if (url.hash) return false; // RFC 6749 §3.1: the endpoint URI MUST NOT include a fragment.
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  return url.protocol === 'https:' || url.protocol === 'http:';
 }
 
 export const CLIENT_AUTH_METHODS = [

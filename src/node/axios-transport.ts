@@ -16,7 +16,8 @@ export class AxiosTransport implements HttpTransport {
         headers: request.headers,
         data: request.body,
         timeout: options.timeoutMs,
-        // The core reads every status and body itself: no throwing on 4xx, no JSON parsing, no redirects.
+        // The core reads every status and body itself: no throwing on 4xx, no JSON parsing, no redirects
+        // (a redirected token or revocation request would carry the secret past the endpoint policy).
         validateStatus: () => true,
         responseType: 'text',
         transformResponse: [(data: unknown) => data],

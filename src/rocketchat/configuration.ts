@@ -3,7 +3,8 @@
  * problems of the others, and the one redirect URI every provider shares.
  */
 import type { IEnvironmentRead } from '@rocket.chat/apps-engine/definition/accessors';
-import { readProviderSlots, type ProviderSlots, type SlotProblem } from './provider-slots';
+import type { EndpointPolicy } from '../core/endpoint-policy';
+import { readEndpointPolicy, readProviderSlots, type ProviderSlots, type SlotProblem } from './provider-slots';
 import { PUBLIC_BASE_URL } from './settings';
 
 export interface Configuration extends ProviderSlots {
@@ -11,6 +12,8 @@ export interface Configuration extends ProviderSlots {
   publicBase?: string;
   /** Undefined without a public base: nothing can connect. */
   redirectUri?: string;
+  /** Where provider requests may go: the allow-list and the development switch (general settings). */
+  endpointPolicy: EndpointPolicy;
 }
 
 /** The `complete` endpoint: one for every provider, so admins register the same URI everywhere. */
@@ -43,8 +46,10 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
     if (isHttpUrl(siteUrl)) base = siteUrl;
   }
   const redirectUri = base ? redirectUriOf(base, appId) : undefined;
-  const slots = await readProviderSlots((id) => settings.getValueById(id), redirectUri ?? '');
-  return { ...slots, problems: [...problems, ...slots.problems], publicBase: base, redirectUri };
+  const values = (id: string) => settings.getValueById(id);
+  const policy = await readEndpointPolicy(values);
+  const slots = await readProviderSlots(values, redirectUri ?? '', policy.policy);
+  return { ...slots, problems: [...problems, ...policy.problems, ...slots.problems], publicBase: base, redirectUri, endpointPolicy: policy.policy };
 }
 
 function isHttpUrl(value: string): boolean {

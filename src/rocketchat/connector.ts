@@ -27,6 +27,7 @@ export function connectorFor(args: { config: Configuration; read: IRead; http: I
     logger: engineLogger(args.logger),
     metadata,
     refreshFlights,
+    endpointPolicy: args.config.endpointPolicy,
   });
 }
 

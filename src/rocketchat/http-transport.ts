@@ -1,6 +1,13 @@
 /**
  * The core's HTTP transport on the engine's HTTP accessor: inside the app every outbound call goes
  * through it, so the server's proxy, TLS and outbound-request policies apply.
+ *
+ * Redirects: token and revocation requests should not follow them (a 307 would resend the client
+ * secret and the code to wherever it points, past the endpoint policy). The accessor offers no way
+ * to say so: IHttpRequest has no redirect option in Apps-Engine 1.62, and Rocket.Chat's server
+ * side performs the call with fetch, which follows redirects. The Node transport
+ * (src/node/axios-transport.ts) sets `maxRedirects: 0`; here only the endpoint policy on the URLs
+ * the app starts from applies, and the server's own egress rules must do the rest.
  */
 import type { IHttp, IHttpRequest, IHttpResponse } from '@rocket.chat/apps-engine/definition/accessors';
 import { TransportError, type HttpRequest, type HttpResponse, type HttpTransport } from '../core/ports';

@@ -5,10 +5,11 @@
  */
 import { z } from 'zod';
 import type { ProviderRegistry } from '../core/connector';
+import { findEndpointViolation, parseAllowedHosts, STRICT_ENDPOINT_POLICY, type EndpointPolicy } from '../core/endpoint-policy';
 import { isOAuthError } from '../core/errors';
 import type { ClientCredentials, ProviderDefinition } from '../core/provider';
-import { definitionFromPreset, findPreset, type PresetOptions } from '../core/providers';
-import { SLOT_FIELDS, SLOTS, slotSettingId, type SlotField } from './settings';
+import { definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../core/providers';
+import { ALLOW_HTTP_LOOPBACK, OUTBOUND_ALLOWED_HOSTS, SLOT_FIELDS, SLOTS, slotSettingId, type SlotField } from './settings';
 
 export interface ConfiguredProvider {
   slot: number;
@@ -46,14 +47,28 @@ const slotSchema = z.object({
 });
 type SlotValues = z.infer<typeof slotSchema>;
 
-export async function readProviderSlots(values: SettingValues, redirectUri: string): Promise<ProviderSlots> {
+/**
+ * Where provider requests may go, from the general settings: the allow-list of private hosts and
+ * the development switch for plain http on loopback. Entries that are no host are reported.
+ */
+export async function readEndpointPolicy(values: SettingValues): Promise<{ policy: EndpointPolicy; problems: SlotProblem[] }> {
+  const { allowedHosts, invalid } = parseAllowedHosts(String((await values(OUTBOUND_ALLOWED_HOSTS)) ?? ''));
+  const loopback = await values(ALLOW_HTTP_LOOPBACK);
+  const problems: SlotProblem[] = invalid.length
+    ? [{ slot: 0, settingId: OUTBOUND_ALLOWED_HOSTS, key: 'problem_invalid', params: { detail: `not a host name, IP address or CIDR range: ${invalid.join(', ').slice(0, 200)}` } }]
+    : [];
+  return { policy: { allowHttpLoopback: loopback === true || loopback === 'true', allowedHosts }, problems };
+}
+
+/** The slots' providers; `policy` is checked here too, so admins see a refused URL in help before anyone connects. */
+export async function readProviderSlots(values: SettingValues, redirectUri: string, policy: EndpointPolicy = STRICT_ENDPOINT_POLICY): Promise<ProviderSlots> {
   const providers: ConfiguredProvider[] = [];
   const problems: SlotProblem[] = [];
   for (const slot of SLOTS) {
     const raw = Object.fromEntries(await Promise.all(SLOT_FIELDS.map(async (field) => [field, await values(slotSettingId(slot, field))])));
     const parsed = slotSchema.safeParse(raw);
     if (!parsed.success || !parsed.data.enabled) continue;
-    const result = providerOfSlot(slot, parsed.data, redirectUri);
+    const result = providerOfSlot(slot, parsed.data, redirectUri, policy);
     if ('problem' in result) {
       problems.push(result.problem);
       continue;
@@ -68,7 +83,7 @@ export async function readProviderSlots(values: SettingValues, redirectUri: stri
   return { providers, problems };
 }
 
-function providerOfSlot(slot: number, values: SlotValues, redirectUri: string): { provider: ConfiguredProvider } | { problem: SlotProblem } {
+function providerOfSlot(slot: number, values: SlotValues, redirectUri: string, policy: EndpointPolicy): { provider: ConfiguredProvider } | { problem: SlotProblem } {
   const problem = (field: SlotField, key: string, params?: Record<string, string>) => ({ problem: { slot, settingId: slotSettingId(slot, field), key, params } });
   const preset = findPreset(values.preset);
   if (!preset) return problem('preset', 'problem_unknown_preset', { value: values.preset });
@@ -98,6 +113,17 @@ function providerOfSlot(slot: number, values: SlotValues, redirectUri: string): 
     return problem(settingOfField(error.field), 'problem_invalid', { detail: error.message });
   }
   if (definition.clientAuth !== 'none' && !values.client_secret) return problem('client_secret', 'problem_required');
+  const refused = findEndpointViolation(definition, policy);
+  if (refused) {
+    // Discovered endpoints are checked when the provider is used (OAuthConnector.provider()).
+    const source = settingOfUrl(refused.path, preset, overrides);
+    if (refused.fix === 'url') return problem(source, 'problem_invalid', { detail: `${refused.path} ${refused.reason}` });
+    const [settingId, remedy] =
+      refused.fix === 'allowedHosts'
+        ? [OUTBOUND_ALLOWED_HOSTS, 'the app calls it only if this setting names it']
+        : [ALLOW_HTTP_LOOPBACK, 'allowed only for development, with this setting on'];
+    return { problem: { slot, settingId, key: 'problem_invalid', params: { detail: `${slotSettingId(slot, source)} (${refused.path}) ${refused.reason}: ${remedy}` } } };
+  }
   return {
     provider: {
       slot,
@@ -105,6 +131,14 @@ function providerOfSlot(slot: number, values: SlotValues, redirectUri: string): 
       client: { clientId: values.client_id, clientSecret: values.client_secret || undefined, redirectUri },
     },
   };
+}
+
+/** Which slot setting a refused URL came from: the advanced JSON when it sets that field, else the site the preset builds it from. */
+function settingOfUrl(path: string, preset: Preset, overrides: PresetOptions['overrides']): SlotField {
+  let node: unknown = overrides;
+  for (const key of path.split('.')) node = node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+  if (node !== undefined) return 'advanced';
+  return preset.needs && preset.needs !== 'endpoints' ? 'site' : 'advanced';
 }
 
 /** Which setting an admin must change for a definition field the core refused. */

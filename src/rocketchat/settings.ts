@@ -10,6 +10,10 @@ export const SLOT_COUNT = 3;
 export const SLOTS = Array.from({ length: SLOT_COUNT }, (_, i) => i + 1);
 
 export const PUBLIC_BASE_URL = 'public_base_url';
+/** Hosts the app may call although they are private (names, IP literals, CIDR ranges), comma or space separated. */
+export const OUTBOUND_ALLOWED_HOSTS = 'outbound_allowed_hosts';
+/** Development only: provider endpoints on loopback (127.0.0.1, ::1, localhost), plain http included. */
+export const ALLOW_HTTP_LOOPBACK = 'allow_http_loopback';
 
 /** The settings of one slot, by field; ids look like `provider1_client_id`. */
 export const SLOT_FIELDS = ['enabled', 'preset', 'id', 'client_id', 'client_secret', 'site', 'scopes', 'advanced'] as const;
@@ -30,7 +34,27 @@ export function settingDefinitions(): ISetting[] {
     i18nLabel: 'setting_public_base_url_label',
     i18nDescription: 'setting_public_base_url_description',
   };
-  return [general, ...SLOTS.flatMap(slotSettings)];
+  const allowedHosts: ISetting = {
+    id: OUTBOUND_ALLOWED_HOSTS,
+    type: SettingType.STRING,
+    packageValue: '',
+    required: false,
+    public: false,
+    section: 'settings_section_general',
+    i18nLabel: 'setting_outbound_allowed_hosts_label',
+    i18nDescription: 'setting_outbound_allowed_hosts_description',
+  };
+  const httpLoopback: ISetting = {
+    id: ALLOW_HTTP_LOOPBACK,
+    type: SettingType.BOOLEAN,
+    packageValue: false,
+    required: false,
+    public: false,
+    section: 'settings_section_general',
+    i18nLabel: 'setting_allow_http_loopback_label',
+    i18nDescription: 'setting_allow_http_loopback_description',
+  };
+  return [general, allowedHosts, httpLoopback, ...SLOTS.flatMap(slotSettings)];
 }
 
 function slotSettings(slot: number): ISetting[] {

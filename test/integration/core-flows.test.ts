@@ -122,6 +122,8 @@ describe.each(kinds)('core against $name', (kind) => {
       tokens,
       states: options.states ?? new MemoryStateStore(),
       lease: options.lease,
+      // Both servers listen on http://127.0.0.1: the endpoint policy's development switch.
+      endpointPolicy: { allowHttpLoopback: true, allowedHosts: [] },
     });
     return { connector, tokens };
   }

@@ -58,6 +58,11 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
   it('reads back the settings an admin set, the secret included only on the server side', async () => {
     expect(await harness.getSetting(APP_ID, 'provider1_preset')).toBe('github');
     expect(await harness.getSetting(APP_ID, 'provider1_client_secret')).toBe('gh-secret-value');
+    // What `npm start` masks in the runtime's log entries: the settings the engine knows as PASSWORD.
+    expect(harness.passwordSettings(APP_ID)).toEqual(
+      expect.arrayContaining([{ id: 'provider1_client_secret', value: 'gh-secret-value' }, { id: 'provider2_client_secret', value: '' }, { id: 'provider3_client_secret', value: '' }]),
+    );
+    expect(harness.passwordSettings(APP_ID).every((setting) => setting.id.endsWith('_client_secret'))).toBe(true);
   });
 
   it('answers /oauth help with the subcommands and the enabled providers, ephemerally', async () => {
@@ -104,6 +109,28 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     await configure({ provider3_enabled: true, provider3_preset: 'redmine', provider3_client_id: 'r', provider3_client_secret: 's' });
     expect(await command('ada', 'help')).toContain('provider3_site');
     await configure({ provider2_enabled: false, provider3_enabled: false });
+    expect(await command('ada', 'help')).not.toContain('is skipped');
+  });
+
+  it('tells admins in help when a slot points at a private address or plain http on loopback, naming the setting to fix', async () => {
+    const slot3 = { provider3_enabled: true, provider3_preset: 'oidc', provider3_id: 'corp', provider3_client_id: 'c', provider3_client_secret: 's' };
+    await configure({ ...slot3, provider3_site: 'https://10.1.2.3/realms/corp' });
+    const adminHelp = await command('ada', 'help');
+    expect(adminHelp).toContain(
+      'Provider 3 is skipped: setting \\"outbound_allowed_hosts\\": provider3_site (issuer) goes to 10.1.2.3, a private address (10.0.0.0/8): the app calls it only if this setting names it',
+    );
+    expect(await command('alice', 'help')).not.toContain('10.1.2.3');
+    expect(JSON.stringify(harness.appLogs(APP_ID))).toContain('Provider slot 3 skipped: outbound_allowed_hosts');
+
+    // Named in the allow-list (as a range), the slot is served.
+    await configure({ outbound_allowed_hosts: 'idp.example.com, 10.1.2.0/24' });
+    const allowed = await command('ada', 'help');
+    expect(allowed).not.toContain('is skipped');
+    expect(allowed).toContain('(`corp`)');
+
+    await configure({ outbound_allowed_hosts: '', provider3_site: 'http://127.0.0.1:8080/realms/corp' });
+    expect(await command('ada', 'help')).toContain('Provider 3 is skipped: setting \\"allow_http_loopback\\": provider3_site (issuer) uses plain http on the loopback host 127.0.0.1');
+    await configure({ provider3_enabled: false, provider3_site: '' });
     expect(await command('ada', 'help')).not.toContain('is skipped');
   });
 

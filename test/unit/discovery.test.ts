@@ -34,8 +34,9 @@ describe('authorization server metadata', () => {
     expect(transport.requests).toHaveLength(2);
   });
 
-  it('refuses metadata whose endpoints are not https', async () => {
-    const transport = new RecordingTransport().answer(json({ ...metadata, token_endpoint: 'http://as.example.com/token' }));
+  // Where they point (https, no private host) is the endpoint policy's to judge: endpoint-policy.test.ts.
+  it('refuses metadata whose endpoints are not absolute URLs', async () => {
+    const transport = new RecordingTransport().answer(json({ ...metadata, token_endpoint: '/tenant1/token' }));
     await expect(new MetadataCache(transport).resolve(definition)).rejects.toMatchObject({ kind: 'invalid_response', message: expect.stringMatching(/token_endpoint/) });
   });
 

@@ -5,6 +5,7 @@
  */
 import { beginAuthorization, pkceChallenge } from '../../src/core/authorize';
 import { MetadataCache, resolveWithoutDiscovery } from '../../src/core/discovery';
+import { findEndpointViolation, STRICT_ENDPOINT_POLICY } from '../../src/core/endpoint-policy';
 import { OAuthError } from '../../src/core/errors';
 import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
@@ -201,9 +202,13 @@ describe('GitLab', () => {
     expect(gitlab.profile?.url).toBe('https://git.example.com/gitlab/api/v4/user');
   });
 
-  it('refuses a plain-http site that is not loopback, naming the site setting', () => {
-    expect(configError(() => provider('gitlab', { site: 'http://git.example.com' })).field).toBe('site');
-    expect(provider('gitlab', { site: 'http://localhost:8080' }).endpoints.token).toBe('http://localhost:8080/oauth/token');
+  it('refuses a site that is not a URL, naming the site setting; plain http is the endpoint policy\'s to refuse', () => {
+    expect(configError(() => provider('gitlab', { site: 'git.example.com' })).field).toBe('site');
+    expect(findEndpointViolation(provider('gitlab', { site: 'http://git.example.com' }), STRICT_ENDPOINT_POLICY)).toMatchObject({ path: 'endpoints.authorization', fix: 'url' });
+    const local = provider('gitlab', { site: 'http://localhost:8080' });
+    expect(local.endpoints.token).toBe('http://localhost:8080/oauth/token');
+    expect(findEndpointViolation(local, STRICT_ENDPOINT_POLICY)).toMatchObject({ fix: 'allowHttpLoopback' });
+    expect(findEndpointViolation(local, { allowHttpLoopback: true, allowedHosts: [] })).toBeUndefined();
   });
 
   it('refuses a site URL with a query or credentials, which would misplace every endpoint path', () => {
@@ -475,8 +480,12 @@ describe('admin overrides', () => {
     expect(params.get('prompt')).toBe('consent');
   });
 
-  it('are validated like the preset: a plain-http token endpoint is refused', () => {
-    expect(configError(() => provider('google', { overrides: { endpoints: { token: 'http://tokens.example.com/token' } } })).field).toBe('endpoints.token');
+  it('are validated like the preset: a token endpoint that is no URL is refused, a plain-http one by the endpoint policy', () => {
+    expect(configError(() => provider('google', { overrides: { endpoints: { token: 'tokens.example.com/token' } } })).field).toBe('endpoints.token');
+    expect(findEndpointViolation(provider('google', { overrides: { endpoints: { token: 'http://tokens.example.com/token' } } }), STRICT_ENDPOINT_POLICY)).toMatchObject({
+      path: 'endpoints.token',
+      fix: 'url',
+    });
   });
 
   it('can never replace the parameters security rests on: each is refused, naming it', () => {

@@ -59,7 +59,7 @@ export function requireSite(options: PresetOptions, presetLabel: string, field: 
     throw new OAuthError('invalid_configuration', `${presetLabel} needs the ${field} URL`, { field, providerId: options.id });
   }
   if (!isAcceptableEndpoint(value)) {
-    throw new OAuthError('invalid_configuration', `${field}: must be an absolute https:// URL (http:// only on localhost), not "${value.slice(0, 100)}"`, {
+    throw new OAuthError('invalid_configuration', `${field}: must be an absolute https:// URL, not "${value.slice(0, 100)}"`, {
       field,
       providerId: options.id,
     });
