@@ -5,9 +5,8 @@
  * and an expiry, and taken exactly once: it is the only thing that ties the provider's redirect to
  * the chat user who asked (the callback is a public endpoint with no session).
  */
-import { createHash, randomBytes } from 'crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'crypto';
 import { z } from 'zod';
-import { sameIssuer } from './discovery';
 import { OAuthError, kindOfOAuthErrorCode } from './errors';
 import type { Clock, PendingAuthorization, StateStore } from './ports';
 import type { ClientCredentials, ResolvedProvider } from './provider';
@@ -18,6 +17,21 @@ export const DEFAULT_STATE_TTL_MS = 10 * 60 * 1000;
 /** URL-safe random string of `bytes` random bytes (base64url, RFC 4648 §5). */
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * What a pending authorization keeps of the browser secret: its SHA-256, so a leaked store does not
+ * hand out the cookie (RFC 9700 §4.7.1: bind the state to the user agent).
+ */
+export function browserBindingOf(browserSecret: string): string {
+  return createHash('sha256').update(browserSecret, 'utf8').digest('base64url');
+}
+
+function sameBinding(expected: string, browserSecret: string | undefined): boolean {
+  if (!browserSecret) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(browserBindingOf(browserSecret));
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** RFC 7636 §4.2: S256 challenge = BASE64URL(SHA256(ASCII(verifier))). */
@@ -41,6 +55,12 @@ export async function beginAuthorization(args: {
   clock: Clock;
   ttlMs?: number;
   context?: Record<string, string>;
+  /**
+   * A secret the browser that starts the flow holds (an HttpOnly cookie): the response is accepted
+   * only from a browser that presents it again (RFC 9700 §4.7, §2.1), so a provider URL opened in
+   * someone else's browser binds nothing.
+   */
+  browserSecret?: string;
 }): Promise<AuthorizationStart> {
   const { provider, client } = args;
   const scopes = [...(args.scopes ?? provider.scopes.default)];
@@ -77,6 +97,7 @@ export async function beginAuthorization(args: {
     scopes,
     expiresAt,
     context: args.context,
+    browserBinding: args.browserSecret ? browserBindingOf(args.browserSecret) : undefined,
   });
   return { url: url.toString(), state, expiresAt };
 }
@@ -103,13 +124,16 @@ export async function readAuthorizationResponse<Configured extends { provider: R
   clock: Clock;
   /** The provider the pending record names (and whatever the caller keeps with it); undefined when it is no longer configured. */
   providerOf: (providerId: string) => Promise<Configured | undefined>;
+  /** The browser secret the callback's browser presented (its cookie), if any. */
+  browserSecret?: string;
 }): Promise<{ pending: PendingAuthorization; configured: Configured; code: string }> {
   const single = Object.fromEntries(
     Object.entries(args.query).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
   );
   // A repeated parameter is refused (RFC 6749 §3.1: parameters MUST NOT be included more than once).
   const repeated = Object.entries(args.query).find(([, value]) => Array.isArray(value));
-  if (repeated) throw new OAuthError('invalid_state', `The authorization response repeats the parameter ${repeated[0]}`);
+  // The name is the visitor's: kept short, printable and quoted.
+  if (repeated) throw new OAuthError('invalid_state', `The authorization response repeats the parameter ${JSON.stringify(repeated[0].slice(0, 40).replace(/[^\x20-\x7E]/g, '?'))}`);
   const parsed = callbackQuerySchema.safeParse(single);
   if (!parsed.success) throw new OAuthError('invalid_state', `The authorization response is malformed (${parsed.error.issues[0].path.join('.')})`);
   const query = parsed.data;
@@ -117,6 +141,13 @@ export async function readAuthorizationResponse<Configured extends { provider: R
 
   const pending = await args.states.take(query.state);
   if (!pending) throw new OAuthError('invalid_state', 'The state of the authorization response is unknown or was already used');
+  // The state is spent either way: a response that came back to the wrong browser cannot be retried.
+  if (pending.browserBinding && !sameBinding(pending.browserBinding, args.browserSecret)) {
+    throw withRequest(
+      new OAuthError('invalid_state', 'The authorization response came back to another browser than the one that started it', { providerId: pending.providerId, reason: 'browser_mismatch' }),
+      pending,
+    );
+  }
   try {
     return await checkPendingResponse(pending, { ...query, state: query.state }, args);
   } catch (error) {
@@ -144,9 +175,10 @@ async function checkPendingResponse<Configured extends { provider: ResolvedProvi
   }
   const { provider } = configured;
 
-  // RFC 9207 §2.4: checked before anything else in the response is used, error responses included.
+  // RFC 9207 §2.4: checked before anything else in the response is used, error responses included,
+  // by simple string comparison (RFC 3986 §6.2.1): not even a trailing slash is forgiven.
   if (query.iss !== undefined) {
-    if (provider.issuer && !sameIssuer(query.iss, provider.issuer)) {
+    if (provider.issuer && query.iss !== provider.issuer) {
       throw new OAuthError('invalid_state', `The authorization response comes from another issuer than ${provider.id}'s (possible mix-up attack)`, {
         providerId: provider.id,
       });
@@ -158,7 +190,9 @@ async function checkPendingResponse<Configured extends { provider: ResolvedProvi
   if (query.error) {
     const code = provider.errorCodes[query.error] ?? query.error;
     const description = query.error_description ? redactText(query.error_description, [query.code]).slice(0, 300) : undefined;
-    throw new OAuthError(kindOfOAuthErrorCode(code), `${provider.id} answered the authorization request with ${code}${description ? `: ${description}` : ''}`, {
+    // RFC 6749 §4.1.2.1: at the authorization endpoint, temporarily_unavailable means "start again".
+    const kind = code === 'temporarily_unavailable' ? 'sign_in_incomplete' : kindOfOAuthErrorCode(code);
+    throw new OAuthError(kind, `${provider.id} answered the authorization request with ${code}${description ? `: ${description}` : ''}`, {
       providerId: provider.id,
       oauthError: code,
       description,

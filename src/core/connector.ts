@@ -5,6 +5,7 @@
  */
 import { beginAuthorization, readAuthorizationResponse, withRequest, type AuthorizationStart, type CallbackQuery } from './authorize';
 import { MetadataCache } from './discovery';
+import { enforceEndpointPolicy, STRICT_ENDPOINT_POLICY, type EndpointPolicy } from './endpoint-policy';
 import { isOAuthError, OAuthError } from './errors';
 import { TokenGetter, type RefreshFlights } from './getter';
 import { DEFAULT_TIMEOUT_MS, decodeBody, readPath, send } from './http';
@@ -38,6 +39,8 @@ export interface ConnectorOptions {
   refreshMarginMs?: number;
   /** Share in-flight refreshes between connectors made per request in one process. */
   refreshFlights?: RefreshFlights;
+  /** Where requests may go (endpoint-policy.ts); default: https to public hosts only. */
+  endpointPolicy?: EndpointPolicy;
 }
 
 export interface CompletedAuthorization {
@@ -52,9 +55,11 @@ export class OAuthConnector {
   private readonly logger: Logger;
   private readonly metadata: MetadataCache;
   private readonly timeoutMs: number;
+  private readonly endpointPolicy: EndpointPolicy;
 
   constructor(private readonly options: ConnectorOptions) {
     this.clock = options.clock ?? systemClock;
+    this.endpointPolicy = options.endpointPolicy ?? STRICT_ENDPOINT_POLICY;
     this.logger = redactingLogger(options.logger ?? silentLogger);
     this.metadata = options.metadata ?? new MetadataCache(options.transport, { clock: this.clock });
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -72,15 +77,26 @@ export class OAuthConnector {
     });
   }
 
-  /** The provider with its endpoints resolved (discovery cached) and its client registration. */
+  /**
+   * The provider with its endpoints resolved (discovery cached) and its client registration. Every
+   * URL passes the endpoint policy: the configured ones (the issuer) before discovery requests
+   * anything, the discovered ones before anything is sent to them.
+   */
   async provider(providerId: string): Promise<{ provider: ResolvedProvider; client: ClientCredentials }> {
     const entry = await this.options.providers.get(providerId);
     if (!entry) throw new OAuthError('invalid_configuration', `No enabled provider is called ${providerId}`, { providerId });
-    return { provider: await this.metadata.resolve(entry.definition, this.options.transport), client: entry.client };
+    enforceEndpointPolicy(entry.definition, this.endpointPolicy);
+    const provider = await this.metadata.resolve(entry.definition, this.options.transport);
+    if (entry.definition.discovery !== 'none') enforceEndpointPolicy(provider, this.endpointPolicy, 'discovery');
+    return { provider, client: entry.client };
   }
 
   /** Starts a connection: stores a fresh state + PKCE verifier and returns the provider URL to send the browser to. */
-  async beginAuthorization(userId: string, providerId: string, extra: { scopes?: string[]; context?: Record<string, string> } = {}): Promise<AuthorizationStart> {
+  async beginAuthorization(
+    userId: string,
+    providerId: string,
+    extra: { scopes?: string[]; context?: Record<string, string>; browserSecret?: string } = {},
+  ): Promise<AuthorizationStart> {
     const { provider, client } = await this.provider(providerId);
     return beginAuthorization({
       provider,
@@ -88,6 +104,7 @@ export class OAuthConnector {
       userId,
       scopes: extra.scopes,
       context: extra.context,
+      browserSecret: extra.browserSecret,
       states: this.options.states,
       clock: this.clock,
       ttlMs: this.options.stateTtlMs,
@@ -98,12 +115,12 @@ export class OAuthConnector {
    * Handles the provider's redirect: takes the state (single use), checks it, exchanges the code
    * and stores the tokens. Nothing is stored unless every step succeeded.
    */
-  async completeAuthorization(query: CallbackQuery): Promise<CompletedAuthorization> {
+  async completeAuthorization(query: CallbackQuery, browser: { secret?: string } = {}): Promise<CompletedAuthorization> {
     const {
       pending,
       configured: { provider, client },
       code,
-    } = await readAuthorizationResponse({ query, states: this.options.states, clock: this.clock, providerOf: (id) => this.provider(id) });
+    } = await readAuthorizationResponse({ query, states: this.options.states, clock: this.clock, providerOf: (id) => this.provider(id), browserSecret: browser.secret });
     const tokens = await requestTokens(this.endpointContext(), provider, { ...client, redirectUri: pending.redirectUri }, {
       type: 'authorization_code',
       code,

@@ -21,8 +21,14 @@ export type OAuthErrorKind =
   | 'invalid_response'
   /** The user declined consent (`error=access_denied`, RFC 6749 §4.1.2.1). */
   | 'access_denied'
-  /** The authorization response cannot be trusted: unknown, replayed or expired `state`, or a wrong `iss`. */
+  /** The authorization response cannot be trusted: unknown, replayed or expired `state`, a wrong `iss`, another browser. */
   | 'invalid_state'
+  /**
+   * The provider could not finish the sign-in this time (`login_required`, `consent_required`,
+   * `interaction_required`, `account_selection_required`: OpenID Connect Core 1.0 §3.1.2.6;
+   * `temporarily_unavailable`: RFC 6749 §4.1.2.1): starting again may work.
+   */
+  | 'sign_in_incomplete'
   /** A provider definition or client setting is invalid (found before any request is made). */
   | 'invalid_configuration';
 
@@ -33,9 +39,17 @@ export type OAuthErrorKind =
  */
 export type ReconnectReason = 'grant_rejected' | 'expired' | 'unreadable_record';
 
+/**
+ * Why an authorization response is refused, for `invalid_state` where the user should hear more
+ * than "expired or used": it came back to another browser than the one that started it.
+ */
+export type InvalidStateReason = 'browser_mismatch';
+
+export type ErrorReason = ReconnectReason | InvalidStateReason;
+
 export interface OAuthErrorDetails {
-  /** For `reconnect_required`: why. */
-  reason?: ReconnectReason;
+  /** For `reconnect_required` and `invalid_state`: why. */
+  reason?: ErrorReason;
   /** The OAuth `error` code the server sent (RFC 6749 §5.2), when there was one. */
   oauthError?: string;
   /** The server's `error_description`, redacted. */
@@ -66,7 +80,7 @@ export class OAuthError extends Error {
   readonly retryable: boolean;
   readonly providerId?: string;
   readonly field?: string;
-  readonly reason?: ReconnectReason;
+  readonly reason?: ErrorReason;
   request?: AuthorizationRequestRef;
 
   constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
@@ -106,6 +120,11 @@ export function kindOfOAuthErrorCode(code: string): OAuthErrorKind {
       return 'provider_misconfigured';
     case 'access_denied':
       return 'access_denied';
+    case 'login_required':
+    case 'consent_required':
+    case 'interaction_required':
+    case 'account_selection_required':
+      return 'sign_in_incomplete';
     case 'temporarily_unavailable':
     case 'server_error':
     case 'slow_down':

@@ -77,6 +77,8 @@ export interface PendingAuthorization {
   expiresAt: number;
   /** Opaque data of the platform (for example the room to answer in); the core never reads it. */
   context?: Record<string, string>;
+  /** SHA-256 of the secret of the browser that started the flow; the response must present the secret. */
+  browserBinding?: string;
 }
 
 /**

@@ -13,6 +13,7 @@ const MESSAGES: Record<OAuthErrorKind, { key: MessageKey; offerConnect: boolean 
   invalid_response: { key: 'error_invalid_response', offerConnect: false },
   access_denied: { key: 'error_access_denied', offerConnect: true },
   invalid_state: { key: 'error_invalid_state', offerConnect: true },
+  sign_in_incomplete: { key: 'error_sign_in_incomplete', offerConnect: true },
   invalid_configuration: { key: 'error_invalid_configuration', offerConnect: false },
 };
 
@@ -24,7 +25,8 @@ const RECONNECT: Record<ReconnectReason, MessageKey> = {
 };
 
 export function messageForError(error: unknown): { key: MessageKey; offerConnect: boolean; expected: boolean } {
-  if (isOAuthError(error, 'reconnect_required')) return { key: RECONNECT[error.reason ?? 'grant_rejected'], offerConnect: true, expected: true };
+  if (isOAuthError(error, 'reconnect_required')) return { key: RECONNECT[(error.reason as ReconnectReason | undefined) ?? 'grant_rejected'], offerConnect: true, expected: true };
+  if (isOAuthError(error, 'invalid_state') && error.reason === 'browser_mismatch') return { key: 'error_browser_mismatch', offerConnect: true, expected: true };
   if (isOAuthError(error)) return { ...MESSAGES[error.kind], expected: true };
   return { key: 'error_unexpected', offerConnect: false, expected: false };
 }

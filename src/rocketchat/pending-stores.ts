@@ -1,8 +1,10 @@
 /**
- * The two kinds of short-lived records the connect flow keeps:
- *  - pending authorizations, by state (the core's StateStore): user, provider, PKCE verifier, room;
- *  - connect links, by link id: what the chat button points at. A link is not spent by a visit, so
- *    a link prefetcher's GET cannot burn it; every visit starts a fresh authorization instead.
+ * The two kinds of short-lived records the connect flow keeps, each bounded:
+ *  - pending authorizations, by state (the core's StateStore): user, provider, PKCE verifier, room,
+ *    link, browser binding. A link has one pending authorization at a time: a new one replaces the
+ *    previous, and completing cancels any other.
+ *  - connect links, by link id: what the chat button points at. A user has at most
+ *    MAX_LINKS_PER_PROVIDER live links per provider; a new `/oauth connect` replaces the oldest.
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { z } from 'zod';
@@ -18,7 +20,10 @@ const pendingSchema = z.object({
   scopes: z.array(z.string()),
   expiresAt: z.number(),
   context: z.record(z.string(), z.string()).optional(),
+  browserBinding: z.string().optional(),
 });
+
+const linkGroup = (linkId: string) => `link:${linkId}`;
 
 export class AssociationStateStore implements StateStore {
   private readonly records: ExpiringRecords<PendingAuthorization>;
@@ -27,20 +32,75 @@ export class AssociationStateStore implements StateStore {
     this.records = new ExpiringRecords('oauth-state', pendingSchema, reader, writer);
   }
 
-  put(pending: PendingAuthorization): Promise<void> {
-    return this.records.put(pending.state, pending);
+  /** Stores a pending authorization; the one its link started before, if any, is gone. */
+  async put(pending: PendingAuthorization): Promise<void> {
+    const linkId = pending.context?.linkId;
+    if (linkId) await this.records.removeGroup(linkGroup(linkId));
+    await this.records.put(pending.state, pending, linkId ? [linkGroup(linkId)] : []);
   }
 
   take(state: string): Promise<PendingAuthorization | undefined> {
     return this.records.take(state);
   }
+
+  /** Cancels whatever a link still has pending (its flow completed). */
+  cancelLink(linkId: string): Promise<void> {
+    return this.records.removeGroup(linkGroup(linkId));
+  }
 }
 
 export const CONNECT_LINK_TTL_MS = 10 * 60 * 1000;
+/** Live Connect links a user may hold per provider: a few, for a user with several chat windows. */
+export const MAX_LINKS_PER_PROVIDER = 3;
 
-const linkSchema = z.object({ userId: z.string(), providerId: z.string(), roomId: z.string(), expiresAt: z.number() });
+const linkSchema = z.object({
+  userId: z.string(),
+  providerId: z.string(),
+  roomId: z.string(),
+  expiresAt: z.number(),
+  /** SHA-256 of the flow cookie of the first browser that pressed Continue: the link is that browser's now. */
+  browserBinding: z.string().optional(),
+});
 export type ConnectLink = z.infer<typeof linkSchema>;
 
-export function connectLinks(reader: IPersistenceRead, writer: IPersistence): ExpiringRecords<ConnectLink> {
-  return new ExpiringRecords('oauth-link', linkSchema, reader, writer);
+export class ConnectLinks {
+  private readonly records: ExpiringRecords<ConnectLink>;
+
+  constructor(reader: IPersistenceRead, writer: IPersistence) {
+    this.records = new ExpiringRecords('oauth-link', linkSchema, reader, writer);
+  }
+
+  /**
+   * Stores a new link, removing the user's oldest ones for this provider beyond the limit; answers
+   * the ids removed, whose pending authorizations the caller cancels.
+   */
+  async create(linkId: string, link: ConnectLink): Promise<string[]> {
+    const group = userGroup(link);
+    const held = await this.records.inGroup(group);
+    const surplus = held.slice(0, Math.max(0, held.length - (MAX_LINKS_PER_PROVIDER - 1))).map(({ key }) => key);
+    await Promise.all(surplus.map((key) => this.records.take(key)));
+    await this.records.put(linkId, link, [group]);
+    return surplus;
+  }
+
+  /** Binds the link to the browser that pressed Continue first; later presses elsewhere are refused. */
+  claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<void> {
+    return this.records.update(linkId, { ...link, browserBinding }, [userGroup(link)]);
+  }
+
+  peek(linkId: string): Promise<ConnectLink | undefined> {
+    return this.records.peek(linkId);
+  }
+
+  take(linkId: string): Promise<ConnectLink | undefined> {
+    return this.records.take(linkId);
+  }
+}
+
+function userGroup(link: Pick<ConnectLink, 'userId' | 'providerId'>): string {
+  return `user:${link.userId}:${link.providerId}`;
+}
+
+export function connectLinks(reader: IPersistenceRead, writer: IPersistence): ConnectLinks {
+  return new ConnectLinks(reader, writer);
 }

@@ -47,12 +47,28 @@ async function reply(page: Page, text: string | RegExp) {
   return message;
 }
 
-/** `/oauth connect`, then the Connect button, the demo login and the consent page, in the tab the button opens. */
-async function connect(context: BrowserContext, chat: Page, account: string, decision: 'approve' | 'deny', name: string): Promise<Page> {
+/** `/oauth connect`, the Connect button, then the app's confirmation page in the tab the button opens. */
+async function openConfirmation(context: BrowserContext, chat: Page, name: string): Promise<Page> {
   await say(chat, '/oauth connect');
   const button = (await reply(chat, 'Connect your demo account')).locator('a.button[data-action-id="oauth-connect"]');
   await screenshot(chat, `${name}-connect-button`);
-  const [provider] = await Promise.all([context.waitForEvent('page'), button.click()]);
+  const [confirmation] = await Promise.all([context.waitForEvent('page'), button.click()]);
+  await confirmation.locator('button[type="submit"]').waitFor();
+  await screenshot(confirmation, `${name}-confirmation`);
+  return confirmation;
+}
+
+/** The Connect button, the confirmation page's Continue, the demo login and the consent page. */
+async function connect(context: BrowserContext, chat: Page, account: string, decision: 'approve' | 'deny', name: string): Promise<Page> {
+  const provider = await openConfirmation(context, chat, name);
+  await expectText(provider, `This connects the chat account`);
+  await provider.click('button[type="submit"]');
+  await signIn(provider, account, decision, name);
+  return provider;
+}
+
+/** The demo provider's login and consent pages, up to the app's complete page. */
+async function signIn(provider: Page, account: string, decision: 'approve' | 'deny', name: string): Promise<void> {
   await provider.locator('#login').waitFor();
   await provider.fill('#login', account);
   await provider.fill('#password', 'demo');
@@ -63,7 +79,6 @@ async function connect(context: BrowserContext, chat: Page, account: string, dec
   await provider.click(decision === 'approve' ? '#consent' : '#deny');
   await provider.locator('h1').waitFor();
   await screenshot(provider, `${name}-complete-page`);
-  return provider;
 }
 
 (haveChromium ? describe : describe.skip)('npm start in a real browser', () => {
@@ -130,6 +145,30 @@ async function connect(context: BrowserContext, chat: Page, account: string, dec
     const answer = await reply(alice.chat, 'You are not connected to demo yet');
     await expect(answer.locator('a.button[data-action-id="oauth-connect"]').count()).resolves.toBe(1);
     await screenshot(alice.chat, 'alice-revoked-whoami');
+  });
+
+  it('a flow that comes back to another browser (no flow cookie there) is refused, and its owner is told', async () => {
+    const context = await browser.newContext();
+    const chat = await openChat(context, 'ada');
+    const confirmation = await openConfirmation(context, chat, 'ada-swap');
+    await expectText(confirmation, '@ada');
+    // Ada presses Continue but does not sign in; the provider URL it sent her to is opened elsewhere.
+    const [redirect] = await Promise.all([
+      context.waitForEvent('response', (response) => response.status() === 303 && new URL(response.url()).pathname.endsWith('/connect')),
+      confirmation.click('button[type="submit"]'),
+    ]);
+    const providerUrl = (await redirect.headerValue('location'))!;
+    const other = await browser.newContext();
+    const elsewhere = await other.newPage();
+    await elsewhere.goto(providerUrl);
+    await signIn(elsewhere, 'carol', 'approve', 'ada-elsewhere');
+    await expectText(elsewhere, 'came back to a different browser');
+    await reply(chat, 'came back in another browser and was refused');
+    await say(chat, '/oauth status');
+    await reply(chat, 'demo: not connected');
+    await screenshot(chat, 'ada-refused-chat');
+    await other.close();
+    await context.close();
   });
 
   it('a restart of npm start keeps a connection', async () => {

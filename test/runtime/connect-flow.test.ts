@@ -6,6 +6,7 @@
 import { AppsEngineHarness } from '../../src/harness';
 import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
 import { APP_ID, packagedZip, untilAnswered } from '../support/app-package';
+import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
 
 const USERS = {
@@ -44,21 +45,22 @@ function readReply(blocks: unknown[]): Reply {
   return { text, buttons };
 }
 
-/** Follows a Connect button like a browser up to the provider's redirect back to the app, then loads it. */
+/** Each user's own browser (the flow cookie the connect page sets lives there). */
+const browsers: Record<Who, AppBrowser> = { alice: new AppBrowser(), bob: new AppBrowser() };
+
+/** Follows a Connect button like a browser: the confirmation page, its button, the provider, back to the app. */
 async function connectThroughBrowser(who: Who, decision: 'approve' | 'deny' = 'approve', account: string = USERS[who].username) {
   const reply = await oauth(who, 'connect');
   const button = reply.buttons.find((b) => b.actionId === 'oauth-connect');
   expect(button).toBeDefined();
-  const callback = await callbackFor(button!.url, account, decision);
+  const callback = await callbackFor(browsers[who], button!.url, account, decision);
   harness.clearMessages();
-  const page = await fetch(callback);
+  const page = await browsers[who].fetch(callback);
   return { page, html: await page.text(), callback, notices: noticesFor(who), button: button! };
 }
 
-async function callbackFor(connectUrl: string, account: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
-  const redirect = await fetch(connectUrl, { redirect: 'manual' });
-  expect(redirect.status).toBe(302);
-  return authorizeAs(redirect.headers.get('location')!, { account, decision, redirectUriPrefix: completeUrl });
+async function callbackFor(browser: AppBrowser, connectUrl: string, account: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+  return authorizeAs(await browser.startConnect(connectUrl), { account, decision, redirectUriPrefix: completeUrl });
 }
 
 function noticesFor(who: Who): string[] {
@@ -101,6 +103,8 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
       provider1_client_id: CLIENT.clientId,
       provider1_client_secret: CLIENT.clientSecret,
       provider1_site: provider.issuer,
+      // oidc-provider listens on http://127.0.0.1: allowed only with the development switch.
+      allow_http_loopback: true,
     };
     for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
   });
@@ -186,7 +190,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   it('a replayed callback changes nothing: 400 page, same token', async () => {
     const { callback } = await connectThroughBrowser('alice');
     const token = storedTokenOf('alice')!.accessToken;
-    const replay = await fetch(callback);
+    const replay = await browsers.alice.fetch(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('no longer valid');
     expect(storedTokenOf('alice')!.accessToken).toBe(token);
@@ -207,23 +211,27 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     // Alice's link, started in the browser; the attacker (bob) completes the provider side with his own
     // account in his own authorization request, then swaps in alice's state.
     const aliceConnect = (await oauth('alice', 'connect')).buttons[0].url;
-    const aliceRedirect = await fetch(aliceConnect, { redirect: 'manual' });
-    const aliceState = new URL(aliceRedirect.headers.get('location')!).searchParams.get('state')!;
-    const bobCallback = await callbackFor((await oauth('bob', 'connect')).buttons[0].url, 'bob');
+    const aliceState = new URL(await browsers.alice.startConnect(aliceConnect)).searchParams.get('state')!;
+    const bobCallback = await callbackFor(browsers.bob, (await oauth('bob', 'connect')).buttons[0].url, 'bob');
     bobCallback.searchParams.set('state', aliceState);
-    const page = await fetch(bobCallback);
+    const page = await browsers.bob.fetch(bobCallback);
     expect(page.status).toBeGreaterThanOrEqual(400);
     expect(storedTokenOf('alice')!.accessToken).toBe(aliceBefore);
   });
 
-  it('the connect link survives a prefetcher\'s visit, and a bad link gets a 400 page', async () => {
+  it('a prefetcher\'s visit of the link creates nothing; each press starts a flow that replaces the last; a bad link gets a 400 page', async () => {
     const link = (await oauth('bob', 'connect')).buttons[0].url;
+    const states = () => harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-state'));
+    const before = states().length;
     const prefetch = await fetch(link, { redirect: 'manual' });
-    expect(prefetch.status).toBe(302);
-    const visit = await fetch(link, { redirect: 'manual' });
-    expect(visit.status).toBe(302);
-    // Each visit starts its own authorization.
-    expect(new URL(visit.headers.get('location')!).searchParams.get('state')).not.toBe(new URL(prefetch.headers.get('location')!).searchParams.get('state'));
+    expect(prefetch.status).toBe(200);
+    expect(await prefetch.text()).toContain('Continue to demo');
+    expect(states()).toHaveLength(before);
+    const first = await browsers.bob.startConnect(link);
+    const second = await browsers.bob.startConnect(link);
+    expect(new URL(second).searchParams.get('state')).not.toBe(new URL(first).searchParams.get('state'));
+    // One link, one pending authorization: the second replaced the first.
+    expect(states()).toHaveLength(before + 1);
     const bad = await fetch(link.replace(/link=[^&]+/, 'link=nope'), { redirect: 'manual' });
     expect(bad.status).toBe(400);
   });

@@ -27,6 +27,7 @@ import { startRedmineEmulator } from '../emulators/redmine';
 import { startSlackEmulator } from '../emulators/slack';
 import { APP_ID, packagedZip } from '../support/app-package';
 import { startNodeOAuth2Server, startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
 
 /** Lifetime of access tokens that expire, in seconds: short, so the expiry step runs for real. */
@@ -39,6 +40,8 @@ const SLOT_SETTINGS = ['enabled', 'preset', 'id', 'client_id', 'client_secret', 
 interface JourneyProvider {
   settings: Record<string, string>;
   behaviour: { refreshes: boolean; expires: boolean; revocation: boolean };
+  /** Listens on http://127.0.0.1 (not routed by the harness): needs the endpoint policy's development switch. */
+  httpLoopback?: boolean;
   routes: Array<{ origin: string; target: string }>;
   resolve(url: URL): URL;
   isAlive(token: string): Promise<boolean>;
@@ -80,6 +83,7 @@ function fromEmulator(emulator: ProviderEmulator): JourneyProvider {
 function fromAuthServer(server: TestAuthServer, client: RegisteredClient, authMethod: string, rest: Pick<JourneyProvider, 'settings' | 'behaviour'>): JourneyProvider {
   return {
     ...rest,
+    httpLoopback: true,
     routes: [],
     resolve: (url) => url,
     isAlive: async (token) => (await server.introspect(token, { clientId: client.clientId, clientSecret: client.clientSecret, authMethod })).active,
@@ -222,6 +226,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Configures slot 1 for the row, everything else of the slot cleared. */
 async function configure(row: Row, provider: JourneyProvider, client: RegisteredClient): Promise<void> {
   const values: Record<string, unknown> = { enabled: true, preset: row.preset, id: row.id, client_id: client.clientId, client_secret: client.clientSecret, site: '', scopes: '', advanced: '', ...provider.settings };
+  await harness.setSetting(APP_ID, 'allow_http_loopback', provider.httpLoopback === true);
   for (const field of SLOT_SETTINGS) await harness.setSetting(APP_ID, `provider1_${field}`, values[field]);
   for (const { origin, target } of provider.routes) harness.routeOrigin(origin, target);
 }
@@ -268,11 +273,10 @@ describe('every preset on the real runtime, against a server that answers as its
       await run('connect', async () => {
         const button = (await oauth('connect')).buttons.find((b) => b.actionId === 'oauth-connect');
         expect(button).toBeDefined();
-        const redirect = await fetch(button!.url, { redirect: 'manual' });
-        expect(redirect.status).toBe(302);
-        const callback = await authorizeAs(redirect.headers.get('location')!, { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => provider.resolve(url) });
+        const browser = new AppBrowser();
+        const callback = await authorizeAs(await browser.startConnect(button!.url), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => provider.resolve(url) });
         harness.clearMessages();
-        const page = await fetch(callback);
+        const page = await browser.fetch(callback);
         expect(await page.text()).toContain('Connected');
         expect(page.status).toBe(200);
         const notice = harness.messages().map((m) => JSON.stringify(m.blocks)).join('\n');

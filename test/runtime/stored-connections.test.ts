@@ -7,6 +7,7 @@ import { AppsEngineHarness } from '../../src/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
 import { APP_ID, packagedZip } from '../support/app-package';
+import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
 
 const USER = { id: 'u-ada', username: 'ada', name: 'Ada', roles: ['user'] };
@@ -33,9 +34,9 @@ async function connect(): Promise<void> {
   const reply = await oauth('connect');
   expect(reply.buttons).toEqual(['oauth-connect']);
   const link = JSON.parse(reply.text).find((b: { type: string }) => b.type === 'actions').elements[0].url as string;
-  const redirect = await fetch(link, { redirect: 'manual' });
-  const callback = await authorizeAs(redirect.headers.get('location')!, { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => github.server.resolve(url) });
-  expect((await fetch(callback)).status).toBe(200);
+  const browser = new AppBrowser();
+  const callback = await authorizeAs(await browser.startConnect(link), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => github.server.resolve(url) });
+  expect((await browser.fetch(callback)).status).toBe(200);
 }
 
 function tokenRecord() {

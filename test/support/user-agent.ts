@@ -37,7 +37,7 @@ interface StoredCookie {
 }
 
 /** A small RFC 6265 cookie jar: host-only cookies, Path matching, Max-Age/Expires deletion. */
-class CookieJar {
+export class CookieJar {
   private cookies: StoredCookie[] = [];
 
   store(url: URL, setCookieHeaders: string[]): void {

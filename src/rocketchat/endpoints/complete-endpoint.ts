@@ -1,27 +1,32 @@
 /**
  * `complete`: the provider's redirect target, the same for every provider. The core takes the
- * state (single use, unexpired, `iss` checked), exchanges the code and stores the token; this
- * endpoint shows the browser a page and tells the user, ephemerally, in the room they asked from.
- * Nothing is stored unless every step succeeded.
+ * state (single use, unexpired, `iss` checked exactly, the browser's cookie matching the one that
+ * started the flow), exchanges the code and stores the token; this endpoint shows the browser a page
+ * and tells the user, ephemerally, in the room they asked from. Nothing is stored unless every step
+ * succeeded. Refusals reach the app's log at a bounded rate (log-throttle.ts).
  */
 import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
-import { ApiEndpoint, type IApiEndpointInfo, type IApiRequest, type IApiResponse } from '@rocket.chat/apps-engine/definition/api';
+import type { IApiEndpointInfo, IApiRequest, IApiResponse } from '@rocket.chat/apps-engine/definition/api';
 import { isOAuthError, type AuthorizationRequestRef, type OAuthErrorKind } from '../../core/errors';
 import { redactValue } from '../../core/redact';
+import { browserSecretOf } from '../browser-cookie';
 import { languageFor } from '../command-scope';
 import { COMPLETE_PATH, loadConfiguration, type Configuration } from '../configuration';
 import { connectButton } from '../connect-link';
 import { connectorFor } from '../connector';
 import { messageForError } from '../error-replies';
 import { translator, type Translate } from '../i18n';
-import { connectLinks } from '../pending-stores';
+import { LogThrottle } from '../log-throttle';
+import { AssociationStateStore, connectLinks } from '../pending-stores';
 import { sendEphemeral, type Reply } from '../replies';
 import { htmlPage } from './html-page';
+import { PublicEndpoint } from './public-endpoint';
 
-/** The HTTP status of each failure: the browser's request was bad (4xx), or the provider failed (502). */
+/** The HTTP status of each failure: the browser's request was bad or cannot succeed (4xx), or the provider failed (502). */
 const STATUS: Record<OAuthErrorKind, number> = {
   invalid_state: 400,
   access_denied: 200,
+  sign_in_incomplete: 400,
   not_connected: 400,
   reconnect_required: 400,
   invalid_configuration: 400,
@@ -30,7 +35,10 @@ const STATUS: Record<OAuthErrorKind, number> = {
   invalid_response: 502,
 };
 
-export class CompleteEndpoint extends ApiEndpoint {
+/** Refused callbacks are what a flood is made of: their log lines are rationed. */
+const refusals = new LogThrottle();
+
+export class CompleteEndpoint extends PublicEndpoint {
   override path = COMPLETE_PATH;
 
   async get(request: IApiRequest, _endpoint: IApiEndpointInfo, read: IRead, modify: IModify, http: IHttp, persis: IPersistence): Promise<IApiResponse> {
@@ -38,9 +46,13 @@ export class CompleteEndpoint extends ApiEndpoint {
     const appId = this.app.getID();
     const config = await loadConfiguration(read.getEnvironmentReader(), appId);
     try {
-      const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {});
-      // The link has done its job once a connection came of it; until then it survives visits.
-      if (pending.context?.linkId) await connectLinks(read.getPersistenceReader(), persis).take(pending.context.linkId);
+      const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {}, { secret: browserSecretOf(request.headers) });
+      // The link has done its job once a connection came of it: it and anything else it started are gone.
+      const linkId = pending.context?.linkId;
+      if (linkId) {
+        const reader = read.getPersistenceReader();
+        await Promise.all([connectLinks(reader, persis).take(linkId), new AssociationStateStore(reader, persis).cancelLink(linkId)]);
+      }
       const { t, language } = await this.localeFor(read, pending.userId);
       const provider = displayName(config, connection.providerId);
       const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });
@@ -56,9 +68,9 @@ export class CompleteEndpoint extends ApiEndpoint {
     const logger = this.app.getLogger();
     const ref = isOAuthError(error) ? error.request : undefined;
     const { t, language } = await this.localeFor(read, ref?.userId);
-    const { key, expected } = messageForError(error);
-    if (expected) logger.warn('OAuth callback refused', redactValue(error));
-    else logger.error('OAuth callback failed unexpectedly', redactValue(error));
+    const { key, expected, offerConnect } = messageForError(error);
+    if (!expected) logger.error('OAuth callback failed unexpectedly', redactValue(error));
+    else refusals.log((suffix) => logger.warn(`OAuth callback refused${suffix}`, redactValue(error)));
     const kind = isOAuthError(error) ? error.kind : undefined;
     const provider = ref ? displayName(config, ref.providerId) : '';
 
@@ -66,7 +78,7 @@ export class CompleteEndpoint extends ApiEndpoint {
       const configured = config.providers.find((p) => p.definition.id === ref.providerId);
       const roomId = ref.context?.roomId;
       const button =
-        configured && roomId && messageForError(error).offerConnect
+        configured && roomId && offerConnect
           ? await connectButton({ appId: this.app.getID(), config, read, persis: args.persis, userId: ref.userId, roomId, provider: configured, t })
           : undefined;
       await this.tell({ read, modify: args.modify, ref, reply: { sections: [t(key, { provider })], buttons: button ? [button] : [] } });
@@ -74,7 +86,12 @@ export class CompleteEndpoint extends ApiEndpoint {
     if (kind === 'access_denied') {
       return htmlPage({ status: 200, tone: 'no', title: t('page_title_denied'), message: t('page_denied', { provider }), hint: t('page_close'), language });
     }
-    const message = kind === 'invalid_state' ? t('page_invalid_link') : t('page_failed', { reason: t(key, { provider: provider || '?' }) });
+    const message =
+      isOAuthError(error, 'invalid_state') && error.reason === 'browser_mismatch'
+        ? t('page_browser_mismatch', { provider })
+        : kind === 'invalid_state'
+          ? t('page_invalid_link')
+          : t('page_failed', { reason: t(key, { provider: provider || '?' }) });
     return htmlPage({ status: kind ? STATUS[kind] : 500, tone: 'err', title: t('page_title_error'), message, hint: t('page_close'), language });
   }
 
