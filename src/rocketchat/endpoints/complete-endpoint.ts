@@ -19,7 +19,7 @@ import { translator, type Translate } from '../i18n';
 import { LogThrottle } from '../log-throttle';
 import { AssociationStateStore, connectLinks } from '../pending-stores';
 import { sendEphemeral, type Reply } from '../replies';
-import { htmlPage } from './html-page';
+import { answer, htmlPage, PAGE_HEADERS } from './html-page';
 import { PublicEndpoint } from './public-endpoint';
 
 /** The HTTP status of each failure: the browser's request was bad or cannot succeed (4xx), or the provider failed (502). */
@@ -61,6 +61,14 @@ export class CompleteEndpoint extends PublicEndpoint {
     } catch (error) {
       return this.failed({ error, config, read, modify, persis });
     }
+  }
+
+  /**
+   * HEAD is a safe method (RFC 9110 §9.2.1): a link checker's HEAD must not spend the state a GET
+   * would. It answers the headers of the page without reading the query.
+   */
+  override async head(): Promise<IApiResponse> {
+    return answer({ status: 200, headers: PAGE_HEADERS, content: '' });
   }
 
   private async failed(args: { error: unknown; config: Configuration; read: IRead; modify: IModify; persis: IPersistence }): Promise<IApiResponse> {

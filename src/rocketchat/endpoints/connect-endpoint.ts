@@ -66,7 +66,7 @@ export class ConnectEndpoint extends PublicEndpoint {
         message: t('page_confirm', { provider: name, account: visit.userName }),
         details: [...(scopes ? [t('page_confirm_scopes', { provider: name, scopes })] : []), t('page_confirm_warning', { account: visit.userName })],
         form: { action: `${CONNECT_PATH}?link=${visit.linkId}`, fields: { confirm: secret }, button: t('page_confirm_button', { provider: name }), redirectsTo: provider.endpoints.authorization },
-        hint: t('page_close'),
+        hint: t('page_confirm_hint', { provider: name }),
         language,
         headers: { 'set-cookie': browserCookie(secret, publicEndpointUrl(config.publicBase!, this.app.getID(), '')) },
       });
