@@ -4,11 +4,12 @@
  * a backlog of expired records such a flood used to leave. What is kept stays bounded, requests stay
  * as fast at the end as at the start, and the expiry of a backlog costs no request a timeout.
  */
-import { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../src/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
 import { AppBrowser } from '../support/app-browser';
-import { APP_ID, packagedZip } from '../support/app-package';
+import { APP_ID } from '../support/app-package';
+import { connectLinkFor, routeTo, startPackagedApp } from '../support/packaged-app';
 
 const USER = { id: 'u-flood', username: 'flood', name: 'Flood', roles: ['user'] };
 const ROOM = { id: 'r-flood', name: 'flood-room', members: ['u-flood'] };
@@ -22,12 +23,8 @@ let github: ProviderEmulator;
 
 const recordsOf = (kind: string) => harness.stored().filter((r) => r.associations.some((a) => a.model === 'misc' && a.id === kind)).length;
 
-async function connectLink(): Promise<string> {
-  harness.clearMessages();
-  await harness.runCommand({ command: 'oauth', args: ['connect'], userId: USER.id, roomId: ROOM.id });
-  const [reply] = harness.messages().filter((m) => m.toUserId === USER.id);
-  return (reply.blocks as Array<{ type: string; elements?: Array<{ url: string }> }>).find((b) => b.type === 'actions')!.elements![0].url;
-}
+const WHERE = { userId: USER.id, roomId: ROOM.id };
+const connectLink = () => connectLinkFor(harness, WHERE);
 
 /** Runs `count` jobs, `concurrency` at a time; answers each job's duration in ms, in order. */
 async function timed(count: number, job: (i: number) => Promise<void>, concurrency = CONCURRENCY): Promise<number[]> {
@@ -63,14 +60,15 @@ function report(label: string, first: number[], last: number[], records: Record<
 
 describe('floods on the real runtime', () => {
   beforeAll(async () => {
-    harness = await AppsEngineHarness.start();
-    github = await startGitHubEmulator({ client: { ...CLIENT, redirectUri: harness.publicUrl(APP_ID, 'complete') } });
-    for (const { origin, target } of github.server.origins()) harness.routeOrigin(origin, target);
-    harness.addUser(USER);
-    harness.addRoom(ROOM);
-    await harness.installZip(packagedZip());
-    const settings = { provider1_enabled: true, provider1_preset: 'github', provider1_client_id: CLIENT.clientId, provider1_client_secret: CLIENT.clientSecret };
-    for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
+    harness = await startPackagedApp({
+      users: [USER],
+      rooms: [ROOM],
+      configure: async (h, redirectUri) => {
+        github = await startGitHubEmulator({ client: { ...CLIENT, redirectUri } });
+        routeTo(h, github);
+        return { provider1_enabled: true, provider1_preset: 'github', provider1_client_id: CLIENT.clientId, provider1_client_secret: CLIENT.clientSecret };
+      },
+    });
   });
 
   afterAll(async () => {
@@ -127,7 +125,7 @@ describe('floods on the real runtime', () => {
   }, 600_000);
 
   it(`/oauth connect typed ${FLOOD} times keeps at most 3 links of the user, and the last are as fast as the first`, async () => {
-    const connect = () => harness.runCommand({ command: 'oauth', args: ['connect'], userId: USER.id, roomId: ROOM.id });
+    const connect = () => harness.runCommand({ command: 'oauth', args: ['connect'], ...WHERE });
     const first = await timed(100, connect, 1);
     await timed(FLOOD - 200, async () => {
       await connect();

@@ -3,9 +3,10 @@
  * app on Apps-Engine 1.62.0, Deno) with oidc-provider over real HTTP. Each attack is refused, stores
  * nothing, and the page says what to do.
  */
-import { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../src/harness';
 import { AppBrowser } from '../support/app-browser';
-import { APP_ID, packagedZip } from '../support/app-package';
+import { APP_ID } from '../support/app-package';
+import { connectLinkFor, startPackagedApp } from '../support/packaged-app';
 import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
 import { authorizeAs } from '../support/user-agent';
 
@@ -21,13 +22,7 @@ let harness: AppsEngineHarness;
 let provider: TestAuthServer;
 let completeUrl: string;
 
-async function connectLink(who: Who): Promise<string> {
-  harness.clearMessages();
-  await harness.runCommand({ command: 'oauth', args: ['connect'], userId: USERS[who].id, roomId: ROOMS[who].id });
-  const [reply] = harness.messages().filter((m) => m.toUserId === USERS[who].id);
-  const actions = (reply.blocks as Array<{ type: string; elements?: Array<{ url: string }> }>).find((b) => b.type === 'actions');
-  return actions!.elements![0].url;
-}
+const connectLink = (who: Who) => connectLinkFor(harness, { userId: USERS[who].id, roomId: ROOMS[who].id });
 
 const tokenRecords = (who: Who) => harness.stored().filter((r) => r.associations.some((a) => a.model === 'user' && a.id === USERS[who].id) && r.associations.some((a) => a.id === 'oauth-token:demo'));
 const pendingStates = () => harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-state'));
@@ -42,24 +37,25 @@ async function land(browser: AppBrowser | undefined, callback: URL) {
 
 describe('hostile browsers and forwarded links, on the real runtime against oidc-provider', () => {
   beforeAll(async () => {
-    harness = await AppsEngineHarness.start();
-    completeUrl = harness.publicUrl(APP_ID, 'complete');
-    provider = await startOidcProvider({
-      clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [completeUrl] }],
+    harness = await startPackagedApp({
+      users: Object.values(USERS),
+      rooms: Object.values(ROOMS),
+      configure: async (_h, redirectUri) => {
+        completeUrl = redirectUri;
+        provider = await startOidcProvider({
+          clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [redirectUri] }],
+        });
+        return {
+          allow_http_loopback: true,
+          provider1_enabled: true,
+          provider1_preset: 'oidc',
+          provider1_id: 'demo',
+          provider1_client_id: CLIENT.clientId,
+          provider1_client_secret: CLIENT.clientSecret,
+          provider1_site: provider.issuer,
+        };
+      },
     });
-    for (const user of Object.values(USERS)) harness.addUser(user);
-    for (const room of Object.values(ROOMS)) harness.addRoom(room);
-    await harness.installZip(packagedZip());
-    const settings: Record<string, unknown> = {
-      allow_http_loopback: true,
-      provider1_enabled: true,
-      provider1_preset: 'oidc',
-      provider1_id: 'demo',
-      provider1_client_id: CLIENT.clientId,
-      provider1_client_secret: CLIENT.clientSecret,
-      provider1_site: provider.issuer,
-    };
-    for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
   });
 
   afterAll(async () => {

@@ -3,10 +3,11 @@
  * an earlier version wrote, records it cannot read, and what a connection remembers of the scopes the
  * provider did not grant. The provider is the strict GitHub emulator (test/emulators/github.ts).
  */
-import { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../src/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
-import { APP_ID, packagedZip } from '../support/app-package';
+import { APP_ID } from '../support/app-package';
+import { connectLinkFor, routeTo, runOAuth, startPackagedApp } from '../support/packaged-app';
 import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
 
@@ -22,18 +23,15 @@ let harness: AppsEngineHarness;
 let github: ProviderEmulator;
 let completeUrl: string;
 
+const WHERE = { userId: USER.id, roomId: ROOM.id };
+
 async function oauth(...args: string[]): Promise<{ text: string; buttons: string[] }> {
-  harness.clearMessages();
-  await harness.runCommand({ command: 'oauth', args, userId: USER.id, roomId: ROOM.id });
-  const [reply] = harness.messages().filter((m) => m.toUserId === USER.id);
-  const blocks = (reply?.blocks ?? []) as Array<{ type: string; elements?: Array<{ type: string; actionId: string }> }>;
-  return { text: JSON.stringify(blocks), buttons: blocks.filter((b) => b.type === 'actions').flatMap((b) => (b.elements ?? []).map((e) => e.actionId)) };
+  const reply = await runOAuth(harness, WHERE, ...args);
+  return { text: reply.text, buttons: reply.buttons.map((b) => b.actionId) };
 }
 
 async function connect(): Promise<void> {
-  const reply = await oauth('connect');
-  expect(reply.buttons).toEqual(['oauth-connect']);
-  const link = JSON.parse(reply.text).find((b: { type: string }) => b.type === 'actions').elements[0].url as string;
+  const link = await connectLinkFor(harness, WHERE);
   const browser = new AppBrowser();
   const callback = await authorizeAs(await browser.startConnect(link), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => github.server.resolve(url) });
   expect((await browser.fetch(callback)).status).toBe(200);
@@ -53,15 +51,16 @@ function warnings(): string[] {
 
 describe('stored connections on the real runtime', () => {
   beforeAll(async () => {
-    harness = await AppsEngineHarness.start();
-    completeUrl = harness.publicUrl(APP_ID, 'complete');
-    github = await startGitHubEmulator({ client: { ...CLIENT, redirectUri: completeUrl } });
-    for (const { origin, target } of github.server.origins()) harness.routeOrigin(origin, target);
-    harness.addUser(USER);
-    harness.addRoom(ROOM);
-    await harness.installZip(packagedZip());
-    const settings = { provider1_enabled: true, provider1_preset: 'github', provider1_client_id: CLIENT.clientId, provider1_client_secret: CLIENT.clientSecret };
-    for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
+    harness = await startPackagedApp({
+      users: [USER],
+      rooms: [ROOM],
+      configure: async (h, redirectUri) => {
+        completeUrl = redirectUri;
+        github = await startGitHubEmulator({ client: { ...CLIENT, redirectUri } });
+        routeTo(h, github);
+        return { provider1_enabled: true, provider1_preset: 'github', provider1_client_id: CLIENT.clientId, provider1_client_secret: CLIENT.clientSecret };
+      },
+    });
   });
 
   afterAll(async () => {
