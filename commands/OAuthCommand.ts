@@ -16,15 +16,16 @@ import { whoami } from './whoami';
 
 type Handler = (scope: CommandScope, args: string[]) => Promise<void>;
 
-const HANDLERS: Record<string, Handler> = {
-  connect,
-  token,
-  refresh,
-  revoke,
-  status: (scope) => status(scope),
-  whoami,
-  help: (scope) => help(scope),
-};
+/** A Map, not an object: `constructor` or `__proto__` typed as a subcommand must find nothing. */
+const HANDLERS = new Map<string, Handler>([
+  ['connect', connect],
+  ['token', token],
+  ['refresh', refresh],
+  ['revoke', revoke],
+  ['status', (scope) => status(scope)],
+  ['whoami', whoami],
+  ['help', (scope) => help(scope)],
+]);
 
 export class OAuthCommand implements ISlashCommand {
   readonly command = 'oauth';
@@ -49,7 +50,7 @@ export class OAuthCommand implements ISlashCommand {
     });
     const [first, ...rest] = context.getArguments();
     const subcommand = (first ?? 'help').toLowerCase();
-    const handler = HANDLERS[subcommand];
+    const handler = HANDLERS.get(subcommand);
     if (!handler) {
       await help(scope, first);
       return;

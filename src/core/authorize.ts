@@ -193,11 +193,12 @@ async function checkPendingResponse<Configured extends { provider: ResolvedProvi
     // RFC 6749 §4.1.2.1: at the authorization endpoint, temporarily_unavailable means "start again".
     const kind = code === 'temporarily_unavailable' ? 'sign_in_incomplete' : kindOfOAuthErrorCode(code);
     throw new OAuthError(kind, `${provider.id} answered the authorization request with ${code}${description ? `: ${description}` : ''}`, {
+      relayed: true,
       providerId: provider.id,
       oauthError: code,
       description,
     });
   }
-  if (!query.code) throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, { providerId: provider.id });
+  if (!query.code) throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, { providerId: provider.id, relayed: true });
   return { pending, configured, code: query.code };
 }

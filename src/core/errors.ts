@@ -50,6 +50,12 @@ export type ErrorReason = ReconnectReason | InvalidStateReason;
 export interface OAuthErrorDetails {
   /** For `reconnect_required` and `invalid_state`: why. */
   reason?: ErrorReason;
+  /**
+   * The provider said it through the user's browser (the authorization response, RFC 6749 §4.1.2),
+   * not in an answer to the app: whoever holds the browser could have written it, so the browser's
+   * request is what failed (a 4xx), not the app's call to the provider.
+   */
+  relayed?: boolean;
   /** The OAuth `error` code the server sent (RFC 6749 §5.2), when there was one. */
   oauthError?: string;
   /** The server's `error_description`, redacted. */
@@ -81,6 +87,7 @@ export class OAuthError extends Error {
   readonly providerId?: string;
   readonly field?: string;
   readonly reason?: ErrorReason;
+  readonly relayed: boolean;
   request?: AuthorizationRequestRef;
 
   constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
@@ -88,6 +95,7 @@ export class OAuthError extends Error {
     this.name = 'OAuthError';
     this.kind = kind;
     this.reason = details.reason ?? (kind === 'reconnect_required' ? 'grant_rejected' : undefined);
+    this.relayed = details.relayed ?? false;
     this.oauthError = details.oauthError;
     this.description = details.description;
     this.status = details.status;

@@ -22,7 +22,11 @@ import { sendEphemeral, type Reply } from '../replies';
 import { answer, htmlPage, PAGE_HEADERS } from './html-page';
 import { PublicEndpoint } from './public-endpoint';
 
-/** The HTTP status of each failure: the browser's request was bad or cannot succeed (4xx), or the provider failed (502). */
+/**
+ * The HTTP status of each failure: the browser's request was bad or cannot succeed (4xx), or the
+ * provider failed in answer to the app (502); a failure the provider relayed through the browser is
+ * a 400 at most.
+ */
 const STATUS: Record<OAuthErrorKind, number> = {
   invalid_state: 400,
   access_denied: 200,
@@ -100,7 +104,9 @@ export class CompleteEndpoint extends PublicEndpoint {
         : kind === 'invalid_state'
           ? t('page_invalid_link')
           : t('page_failed', { reason: t(key, { provider: provider || '?' }) });
-    return htmlPage({ status: kind ? STATUS[kind] : 500, tone: 'err', title: t('page_title_error'), message, hint: t('page_close'), language });
+    // What came through the browser is the browser's request failing (4xx), whatever it claims.
+    const status = !kind ? 500 : isOAuthError(error) && error.relayed ? Math.min(STATUS[kind], 400) : STATUS[kind];
+    return htmlPage({ status, tone: 'err', title: t('page_title_error'), message, hint: t('page_close'), language });
   }
 
   /** The language of the user the callback concerns, when known; else the server's. */
