@@ -24,8 +24,11 @@ export class UsageError extends Error {}
 
 const port = z.coerce.number().int().min(0).max(65535);
 const settingValue = z.union([z.string(), z.boolean(), z.number()]);
-/** App setting ids a file may set: the slots' and the public base URL. */
-const settingsFileSchema = z.record(z.string().regex(/^(provider[1-3]_(enabled|preset|id|client_id|client_secret|site|scopes|advanced)|public_base_url)$/, 'is not a setting of the app'), settingValue);
+/** App setting ids a file may set: the slots', the public base URL and the outbound policy's. */
+const settingsFileSchema = z.record(
+  z.string().regex(/^(provider[1-3]_(enabled|preset|id|client_id|client_secret|site|scopes|advanced)|public_base_url|outbound_allowed_hosts|allow_http_loopback)$/, 'is not a setting of the app'),
+  settingValue,
+);
 
 export interface LocalOptions {
   port: number;
