@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { TokenGetter } from '../src/core/getter';
 import { processLocalLease, type StoredConnection } from '../src/core/ports';
 import type { TokenSet } from '../src/core/tokens';
-import { AppsEngineHarness } from '../src/harness';
+import { AppsEngineHarness } from '../tools/harness';
 import { MemoryTokenStore } from '../src/node/memory-stores';
 
 // npm runs scripts from the project root; the compiled bench lives elsewhere (node_modules/.cache).

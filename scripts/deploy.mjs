@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run deploy [-- --url <server url>] [--code <2FA code>] [--update]`
 // Uploads dist/<nameSlug>_<version>.zip (written by `npm run package`) to the Rocket.Chat server named in
-// .rcappsconfig. The logic lives in src/node/deploy.ts; this entry compiles it on the fly with esbuild (a
+// .rcappsconfig. The logic lives in tools/deploy/deploy.ts; this entry compiles it on the fly with esbuild (a
 // devDependency), so it runs on a fresh clone after `npm ci`, with no build step and no global tool.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -56,7 +56,7 @@ async function loadDeployModule() {
   // Inside the project's node_modules, so the bundle's `require('axios')` / `require('zod')` resolve there.
   const outfile = path.join(root, 'node_modules', '.cache', 'rc-deploy', `deploy-${process.pid}.cjs`);
   await build({
-    entryPoints: [path.join(root, 'src', 'node', 'deploy.ts')],
+    entryPoints: [path.join(root, 'tools', 'deploy', 'deploy.ts')],
     outfile,
     bundle: true,
     packages: 'external',
@@ -88,7 +88,7 @@ async function main() {
   try {
     ({ deployApp } = await loadDeployModule());
   } catch (error) {
-    console.error(`deploy: could not compile src/node/deploy.ts with esbuild: ${error instanceof Error ? error.message : error}`);
+    console.error(`deploy: could not compile tools/deploy/deploy.ts with esbuild: ${error instanceof Error ? error.message : error}`);
     return 1;
   }
   try {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm start`: compiles the local runner (src/local/main.ts) with esbuild into one ES module
+ * `npm start`: compiles the local runner (tools/sandbox/main.ts) with esbuild into one ES module
  * (dependencies stay in node_modules) and runs it. No build step is needed before.
  */
 import { build } from 'esbuild';
@@ -15,7 +15,7 @@ const outfile = join(outdir, 'main.mjs');
 
 try {
   await build({
-    entryPoints: [join(root, 'src', 'local', 'main.ts')],
+    entryPoints: [join(root, 'tools', 'sandbox', 'main.ts')],
     outfile,
     bundle: true,
     packages: 'external',

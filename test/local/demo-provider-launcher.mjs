@@ -1,4 +1,4 @@
-// Runs the demo authorization server (src/local/demo-provider.ts) in a child process, for jest
+// Runs the demo authorization server (tools/sandbox/demo-provider.ts) in a child process, for jest
 // (CommonJS) tests: oidc-provider is ESM-only, so the jest process never imports it.
 //
 //   DEMO_PROVIDER_OPTIONS='{"port":0,"clients":[...],"dataDir":"..."}' node test/local/demo-provider-launcher.mjs
@@ -32,7 +32,7 @@ const outfile = path.join(outDir, 'demo-provider.mjs');
 let provider;
 try {
   await build({
-    entryPoints: [path.join(projectRoot, 'src', 'local', 'demo-provider.ts')],
+    entryPoints: [path.join(projectRoot, 'tools', 'sandbox', 'demo-provider.ts')],
     outfile,
     bundle: true,
     format: 'esm',

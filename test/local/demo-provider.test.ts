@@ -1,5 +1,5 @@
 /**
- * The demo authorization server of `npm start` (src/local/demo-provider.ts), run in a child process
+ * The demo authorization server of `npm start` (tools/sandbox/demo-provider.ts), run in a child process
  * through test/local/demo-provider-launcher.mjs (oidc-provider is ESM-only; jest is CommonJS).
  *
  * A scripted user agent (fetch, redirect: 'manual', its own cookie jar) goes through the server's
@@ -292,7 +292,7 @@ async function signInAndConsent(agent: Agent, d: Discovery, account: string, sta
 
 // -------------------------------------------------------------------------------------------------
 
-describe('demo authorization server (src/local/demo-provider.ts)', () => {
+describe('demo authorization server (tools/sandbox/demo-provider.ts)', () => {
   const started: Running[] = [];
   const tmpDirs: string[] = [];
 

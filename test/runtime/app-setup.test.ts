@@ -3,7 +3,7 @@
  * project's harness: install, settings, /oauth help and status in two languages, a bad provider
  * slot, the permission check, and a killed Deno subprocess.
  */
-import { AppsEngineHarness, HARNESS_NODE_ENV } from '../../src/harness';
+import { AppsEngineHarness, HARNESS_NODE_ENV } from '../../tools/harness';
 import { APP_ID, packagedZip, untilAnswered, zipWithoutPermission } from '../support/app-package';
 
 const USERS = {

@@ -3,7 +3,7 @@
  * the authorization server over real HTTP, two users in two rooms. Every outbound call of the app
  * goes through the engine's HTTP accessor; the browser is the scripted user agent.
  */
-import { AppsEngineHarness } from '../../src/harness';
+import { AppsEngineHarness } from '../../tools/harness';
 import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
 import { APP_ID, packagedZip, untilAnswered } from '../support/app-package';
 import { AppBrowser } from '../support/app-browser';

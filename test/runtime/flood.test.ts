@@ -4,7 +4,7 @@
  * a backlog of expired records such a flood used to leave. What is kept stays bounded, requests stay
  * as fast at the end as at the start, and the expiry of a backlog costs no request a timeout.
  */
-import type { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../tools/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
 import { AppBrowser } from '../support/app-browser';

@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check';
 import { Agent, request as httpRequest } from 'node:http';
-import { AppsEngineHarness, type LogRecord, type StoredRecord } from '../../src/harness';
+import { AppsEngineHarness, type LogRecord, type StoredRecord } from '../../tools/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
 import { AppBrowser } from '../support/app-browser';

@@ -14,8 +14,8 @@ import { performance } from 'node:perf_hooks';
 // The module object itself (not an import namespace), so jest can spy on the calls file-store.ts makes.
 import fsPromises = require('node:fs/promises');
 
-import { AppsEngineHarness, type StoredRecord } from '../../src/harness';
-import { FileStore } from '../../src/harness/file-store';
+import { AppsEngineHarness, type StoredRecord } from '../../tools/harness';
+import { FileStore } from '../../tools/harness/file-store';
 import { buildFixtureApp, PING_APP_CLASS_FILE, pingAppJson } from './fixtures/build-app';
 import { Timings } from './fixtures/timings';
 

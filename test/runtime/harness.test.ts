@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { AppsEngineHarness } from '../../src/harness';
+import { AppsEngineHarness } from '../../tools/harness';
 import { buildFixtureApp, PING_APP_CLASS_FILE, PING_APP_PERMISSIONS, pingAppJson } from './fixtures/build-app';
 import { Timings } from './fixtures/timings';
 

@@ -3,7 +3,7 @@
  * app on Apps-Engine 1.62.0, Deno) with oidc-provider over real HTTP. Each attack is refused, stores
  * nothing, and the page says what to do.
  */
-import type { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../tools/harness';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
 import { connectLinkFor, startPackagedApp } from '../support/packaged-app';

@@ -11,7 +11,7 @@
  * (the rotated token is never sent again) → expiry → revoke → status, and the run prints which steps
  * each row passed.
  */
-import { AppsEngineHarness } from '../../src/harness';
+import { AppsEngineHarness } from '../../tools/harness';
 import { findPreset } from '../../src/core/providers';
 import { startAsanaEmulator } from '../emulators/asana';
 import { startAtlassianEmulator } from '../emulators/atlassian';

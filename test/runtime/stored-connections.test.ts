@@ -3,7 +3,7 @@
  * an earlier version wrote, records it cannot read, and what a connection remembers of the scopes the
  * provider did not grant. The provider is the strict GitHub emulator (test/emulators/github.ts).
  */
-import type { AppsEngineHarness } from '../../src/harness';
+import type { AppsEngineHarness } from '../../tools/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
 import { APP_ID } from '../support/app-package';

@@ -3,8 +3,8 @@
  * routed to emulators, users and rooms added, the zip installed, settings saved as an admin would;
  * and `/oauth` typed by a user, answered by its one ephemeral reply.
  */
-import { AppsEngineHarness } from '../../src/harness';
-import type { RoomFixture, UserFixture } from '../../src/harness/world';
+import { AppsEngineHarness } from '../../tools/harness';
+import type { RoomFixture, UserFixture } from '../../tools/harness/world';
 import { APP_ID, packagedZip } from './app-package';
 
 export async function startPackagedApp(setup: {

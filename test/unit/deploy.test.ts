@@ -1,5 +1,5 @@
 /**
- * `npm run deploy` (src/node/deploy.ts, scripts/deploy.mjs) against a LOCAL STAND-IN for the Rocket.Chat
+ * `npm run deploy` (tools/deploy/deploy.ts, scripts/deploy.mjs) against a LOCAL STAND-IN for the Rocket.Chat
  * REST endpoints that `rc-apps deploy` uses: no Rocket.Chat server runs here. The stand-in is a node:http
  * server on 127.0.0.1 answering like Rocket.Chat does (login error bodies `{status: 'error', error, message}`,
  * `totp-required` / `totp-invalid`, apps answers `{success, app | error}`), and parsing the multipart upload.
@@ -11,7 +11,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { deployApp, DeployError, type DeployResult } from '../../src/node/deploy';
+import { deployApp, DeployError, type DeployResult } from '../../tools/deploy/deploy';
 
 const APP_ID = 'f00dcafe-0000-4000-8000-00000000beef';
 const APP_VERSION = '0.1.0';

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import type { RequestMethod } from '@rocket.chat/apps-engine/definition/accessors';
 import type { IApiRequest, IApiResponse } from '@rocket.chat/apps-engine/definition/api';
 
-import { readBody } from '../node/read-body';
+import { readBody } from '../read-body';
 import type { ApiRoutes } from './bridges';
 
 export type ExecuteApi = (appId: string, path: string, request: IApiRequest) => Promise<IApiResponse>;

@@ -7,7 +7,7 @@
 //     script (npm runs it only when package.json's allowScripts names it) that is deno's bin.cjs, a Node
 //     shim that runs the binary as its child; the engine's SIGKILL then kills the shim and leaves the
 //     real deno running, holding the pipes open.
-//   - scripts/setup-deno-runtime.mjs (the project's postinstall) has prepared deno-runtime/ and filled
+//   - tools/harness/setup-deno-runtime.mjs (`npm run setup:runtime`, which postinstall runs) has prepared deno-runtime/ and filled
 //     DENO_DIR. Without it the subprocess dies at once, the engine restarts it forever
 //     (LivenessManager.restartProcess) and Node never exits: fail fast here instead.
 
@@ -15,9 +15,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 
-/** Written by scripts/setup-deno-runtime.mjs into DENO_DIR once the runtime started from its cache. */
+/** Written by tools/harness/setup-deno-runtime.mjs into DENO_DIR once the runtime started from its cache. */
 const SETUP_STAMP = 'oauth-connector-runtime-setup.json';
-const SETUP_HINT = 'run `npm ci` (its postinstall prepares it) or `node scripts/setup-deno-runtime.mjs`';
+const SETUP_HINT = 'run `npm ci` (its postinstall prepares it) or `npm run setup:runtime`';
 
 export interface DenoRuntimeLocation {
   /** Directory holding the native deno executable; goes first on PATH. */

@@ -15,7 +15,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { z } from 'zod';
-import { redactText } from '../core/redact';
+import { redactText } from '../../src/core/redact';
 
 export interface DeployOptions {
   projectDir: string;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { redactStructured, redactText } from '../core/redact';
+import { redactStructured, redactText } from '../../src/core/redact';
 import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
 import { createChatServer, listen, type ChatWorld } from './chat-server';
 import { startDemoProvider } from './demo-provider';
@@ -65,7 +65,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     // exists only once started, and the app's definitions only once installed.
     const passwordSettings = (appId: string) => world.harness?.passwordSettings(appId) ?? [];
     world.onCommandError = (message) => out.error(`[app] ${redactText(message, knownSecrets(passwordSettings(manifest.id)))}`);
-    const server = createChatServer(world, join(projectDir, 'src', 'local', 'chat-page'));
+    const server = createChatServer(world, join(projectDir, 'tools', 'sandbox', 'chat-page'));
     const port = await step('Starting the chat page', () => listen(server, options.port, options.host));
     stoppers.push(() => new Promise((resolve) => server.close(resolve)));
     const publicUrl = options.publicUrl || `http://${options.host}:${port}`;

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AppsEngineHarness, RoomFixture, UserFixture } from '../harness';
-import { readBody } from '../node/read-body';
+import { readBody } from '../read-body';
 
 export interface ChatWorld {
   /** Set once the runtime is up; until then the API answers 503. */
