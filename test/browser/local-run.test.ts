@@ -49,8 +49,13 @@ async function reply(page: Page, text: string | RegExp) {
 
 /** `/oauth connect`, the Connect button, then the app's confirmation page in the tab the button opens. */
 async function openConfirmation(context: BrowserContext, chat: Page, name: string): Promise<Page> {
+  // The chat may already show an older Connect button (of a link another browser has claimed): wait
+  // for the answer to this command, not the first matching message.
+  const prompts = chat.locator('.message.ephemeral').filter({ hasText: 'Connect your demo account' });
+  const before = await prompts.count();
   await say(chat, '/oauth connect');
-  const button = (await reply(chat, 'Connect your demo account')).locator('a.button[data-action-id="oauth-connect"]');
+  await prompts.nth(before).waitFor({ timeout: 15_000 });
+  const button = prompts.nth(before).locator('a.button[data-action-id="oauth-connect"]');
   await screenshot(chat, `${name}-connect-button`);
   const [confirmation] = await Promise.all([context.waitForEvent('page'), button.click()]);
   await confirmation.locator('button[type="submit"]').waitFor();
