@@ -20,7 +20,14 @@ const root = process.cwd();
 
 function tokens(lifetimeS: number, serial = 0): TokenSet {
   const now = Date.now();
-  return { accessToken: `access-${serial}`, tokenType: 'Bearer', refreshToken: `refresh-${serial}`, obtainedAt: now, expiresAt: now + lifetimeS * 1000, scopes: [] };
+  return {
+    accessToken: `access-${serial}`,
+    tokenType: 'Bearer',
+    refreshToken: `refresh-${serial}`,
+    obtainedAt: now,
+    expiresAt: now + lifetimeS * 1000,
+    scopes: [],
+  };
 }
 
 function quantiles(samples: number[]): string {
@@ -95,7 +102,9 @@ async function main(): Promise<void> {
   await getterHotPath();
   const naive = await burst(false);
   const shared = await burst(true);
-  console.log(`burst of 200 callers, expired token: single flight ${shared.refreshes} refresh in ${shared.ms.toFixed(0)} ms; one each ${naive.refreshes} refreshes (${(naive.refreshes / shared.refreshes).toFixed(0)}x the token endpoint load)`);
+  console.log(
+    `burst of 200 callers, expired token: single flight ${shared.refreshes} refresh in ${shared.ms.toFixed(0)} ms; one each ${naive.refreshes} refreshes (${(naive.refreshes / shared.refreshes).toFixed(0)}x the token endpoint load)`,
+  );
   await runtimeCommands();
 }
 

@@ -11,7 +11,8 @@ export async function refresh(scope: CommandScope, [name]: string[]): Promise<vo
   const providerName = provider.definition.displayName;
   try {
     const stored = await storedConnection(scope, provider.definition.id);
-    if (stored === 'unreadable') throw new OAuthError('reconnect_required', 'unreadable record', { providerId: provider.definition.id, reason: 'unreadable_record' });
+    if (stored === 'unreadable')
+      throw new OAuthError('reconnect_required', 'unreadable record', { providerId: provider.definition.id, reason: 'unreadable_record' });
     // Without a refresh token there is nothing to renew: a token still valid is simply kept.
     if (stored && !stored.tokens.refreshToken && !needsRefresh(stored.tokens, Date.now())) {
       await scope.reply({ sections: [scope.t('refresh_unavailable', { provider: providerName, expiry: expiryText(scope.t, stored.tokens) })] });

@@ -14,7 +14,9 @@ export async function revoke(scope: CommandScope, [name]: string[]): Promise<voi
       await scope.reply({ sections: [t('revoke_done', { provider: displayName })] });
     } else if (result.summary === 'not_supported') {
       const page = provider.definition.appAccessPage;
-      await scope.reply({ sections: [page ? t('revoke_not_supported_at', { provider: displayName, url: page }) : t('revoke_not_supported', { provider: displayName })] });
+      await scope.reply({
+        sections: [page ? t('revoke_not_supported_at', { provider: displayName, url: page }) : t('revoke_not_supported', { provider: displayName })],
+      });
     } else if (result.summary === 'unreadable') {
       await scope.reply({ sections: [t('revoke_unreadable', { provider: displayName })] });
     } else {

@@ -10,7 +10,11 @@ export async function token(scope: CommandScope, [name]: string[]): Promise<void
   const { t } = scope;
   const connection = await storedConnection(scope, provider.definition.id);
   if (connection === 'unreadable') {
-    await replyWithError(scope, provider, new OAuthError('reconnect_required', 'unreadable record', { providerId: provider.definition.id, reason: 'unreadable_record' }));
+    await replyWithError(
+      scope,
+      provider,
+      new OAuthError('reconnect_required', 'unreadable record', { providerId: provider.definition.id, reason: 'unreadable_record' }),
+    );
     return;
   }
   if (!connection) {

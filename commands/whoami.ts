@@ -26,7 +26,9 @@ export async function whoami(scope: CommandScope, [name]: string[]): Promise<voi
     const response = await new OAuthTokenService(connector).request(scope.user, provider.definition.id, buildProfileRequest(resolved));
     const profile = readProfileResponse(resolved, response);
     await scope.reply({
-      sections: [profile.accountName ? scope.t('whoami', { provider: displayName, account: profile.accountName }) : scope.t('whoami_unnamed', { provider: displayName })],
+      sections: [
+        profile.accountName ? scope.t('whoami', { provider: displayName, account: profile.accountName }) : scope.t('whoami_unnamed', { provider: displayName }),
+      ],
     });
   } catch (error) {
     await replyWithError(scope, provider, error);

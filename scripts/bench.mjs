@@ -10,5 +10,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'node_modules', '.cache', 'oauth-bench');
 mkdirSync(outdir, { recursive: true });
 const outfile = join(outdir, 'bench.cjs');
-await build({ entryPoints: [join(root, 'bench', 'bench.ts')], outfile, bundle: true, packages: 'external', platform: 'node', format: 'cjs', target: 'node20', logLevel: 'error' });
+await build({
+  entryPoints: [join(root, 'bench', 'bench.ts')],
+  outfile,
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'error',
+});
 createRequire(import.meta.url)(outfile);

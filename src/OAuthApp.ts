@@ -2,7 +2,15 @@
  * The App class (app.json `classFile`): wires the settings, the `/oauth` command and, on every
  * settings change, a check of the provider slots whose problems go to the app's log.
  */
-import type { IAppAccessors, IConfigurationExtend, IConfigurationModify, IEnvironmentRead, IHttp, ILogger, IRead } from '@rocket.chat/apps-engine/definition/accessors';
+import type {
+  IAppAccessors,
+  IConfigurationExtend,
+  IConfigurationModify,
+  IEnvironmentRead,
+  IHttp,
+  ILogger,
+  IRead,
+} from '@rocket.chat/apps-engine/definition/accessors';
 import { ApiSecurity, ApiVisibility } from '@rocket.chat/apps-engine/definition/api';
 import { App } from '@rocket.chat/apps-engine/definition/App';
 import type { IAppInfo } from '@rocket.chat/apps-engine/definition/metadata';

@@ -127,13 +127,15 @@ export async function readAuthorizationResponse<Configured extends { provider: R
   /** The browser secret the callback's browser presented (its cookie), if any. */
   browserSecret?: string;
 }): Promise<{ pending: PendingAuthorization; configured: Configured; code: string }> {
-  const single = Object.fromEntries(
-    Object.entries(args.query).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]),
-  );
+  const single = Object.fromEntries(Object.entries(args.query).map(([key, value]) => [key, Array.isArray(value) ? undefined : value]));
   // A repeated parameter is refused (RFC 6749 §3.1: parameters MUST NOT be included more than once).
   const repeated = Object.entries(args.query).find(([, value]) => Array.isArray(value));
   // The name is the visitor's: kept short, printable and quoted.
-  if (repeated) throw new OAuthError('invalid_state', `The authorization response repeats the parameter ${JSON.stringify(repeated[0].slice(0, 40).replace(/[^\x20-\x7E]/g, '?'))}`);
+  if (repeated)
+    throw new OAuthError(
+      'invalid_state',
+      `The authorization response repeats the parameter ${JSON.stringify(repeated[0].slice(0, 40).replace(/[^\x20-\x7E]/g, '?'))}`,
+    );
   const parsed = callbackQuerySchema.safeParse(single);
   if (!parsed.success) throw new OAuthError('invalid_state', `The authorization response is malformed (${parsed.error.issues[0].path.join('.')})`);
   const query = parsed.data;
@@ -144,7 +146,10 @@ export async function readAuthorizationResponse<Configured extends { provider: R
   // The state is spent either way: a response that came back to the wrong browser cannot be retried.
   if (pending.browserBinding && !sameBinding(pending.browserBinding, args.browserSecret)) {
     throw withRequest(
-      new OAuthError('invalid_state', 'The authorization response came back to another browser than the one that started it', { providerId: pending.providerId, reason: 'browser_mismatch' }),
+      new OAuthError('invalid_state', 'The authorization response came back to another browser than the one that started it', {
+        providerId: pending.providerId,
+        reason: 'browser_mismatch',
+      }),
       pending,
     );
   }
@@ -184,7 +189,9 @@ async function checkPendingResponse<Configured extends { provider: ResolvedProvi
       });
     }
   } else if (provider.issParameterRequired) {
-    throw new OAuthError('invalid_state', `The authorization response of ${provider.id} lacks the iss parameter its metadata promises`, { providerId: provider.id });
+    throw new OAuthError('invalid_state', `The authorization response of ${provider.id} lacks the iss parameter its metadata promises`, {
+      providerId: provider.id,
+    });
   }
 
   if (query.error) {
@@ -199,6 +206,10 @@ async function checkPendingResponse<Configured extends { provider: ResolvedProvi
       description,
     });
   }
-  if (!query.code) throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, { providerId: provider.id, relayed: true });
+  if (!query.code)
+    throw new OAuthError('invalid_response', `The authorization response of ${provider.id} has neither code nor error`, {
+      providerId: provider.id,
+      relayed: true,
+    });
   return { pending, configured, code: query.code };
 }

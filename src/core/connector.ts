@@ -9,7 +9,19 @@ import { enforceEndpointPolicy, STRICT_ENDPOINT_POLICY, type EndpointPolicy } fr
 import { isOAuthError, OAuthError } from './errors';
 import { TokenGetter, type RefreshFlights } from './getter';
 import { DEFAULT_TIMEOUT_MS, decodeBody, readPath, send } from './http';
-import { processLocalLease, systemClock, type Clock, type HttpRequest, type HttpResponse, type HttpTransport, type Lease, type PendingAuthorization, type StateStore, type StoredConnection, type TokenStore } from './ports';
+import {
+  processLocalLease,
+  systemClock,
+  type Clock,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTransport,
+  type Lease,
+  type PendingAuthorization,
+  type StateStore,
+  type StoredConnection,
+  type TokenStore,
+} from './ports';
 import { buildProfileRequest, profileEndpoint, readProfileResponse, type Profile } from './profile';
 import type { ClientCredentials, ProviderDefinition, ResolvedProvider } from './provider';
 import { redactingLogger, silentLogger, type Logger } from './redact';
@@ -120,14 +132,25 @@ export class OAuthConnector {
       pending,
       configured: { provider, client },
       code,
-    } = await readAuthorizationResponse({ query, states: this.options.states, clock: this.clock, providerOf: (id) => this.provider(id), browserSecret: browser.secret });
-    const tokens = await requestTokens(this.endpointContext(), provider, { ...client, redirectUri: pending.redirectUri }, {
-      type: 'authorization_code',
-      code,
-      codeVerifier: pending.codeVerifier,
-      redirectUri: pending.redirectUri,
-      requestedScopes: pending.scopes,
-    }).catch((error: unknown) => {
+    } = await readAuthorizationResponse({
+      query,
+      states: this.options.states,
+      clock: this.clock,
+      providerOf: (id) => this.provider(id),
+      browserSecret: browser.secret,
+    });
+    const tokens = await requestTokens(
+      this.endpointContext(),
+      provider,
+      { ...client, redirectUri: pending.redirectUri },
+      {
+        type: 'authorization_code',
+        code,
+        codeVerifier: pending.codeVerifier,
+        redirectUri: pending.redirectUri,
+        requestedScopes: pending.scopes,
+      },
+    ).catch((error: unknown) => {
       throw withRequest(error, pending);
     });
     const accountName = await this.readAccountName(provider, tokens.accessToken);
@@ -220,7 +243,13 @@ export class OAuthConnector {
   }
 
   private sendWithToken(request: HttpRequest, accessToken: string, providerId: string): Promise<HttpResponse> {
-    return send(this.options.transport, { ...request, headers: { ...request.headers, authorization: `Bearer ${accessToken}` } }, 'API', providerId, this.timeoutMs);
+    return send(
+      this.options.transport,
+      { ...request, headers: { ...request.headers, authorization: `Bearer ${accessToken}` } },
+      'API',
+      providerId,
+      this.timeoutMs,
+    );
   }
 
   /** Best effort: a connection does not fail because the profile endpoint did. */

@@ -106,12 +106,18 @@ async function fetchMetadata(transport: HttpTransport, issuer: string, kind: 'op
     throw new OAuthError('provider_unavailable', `The metadata of ${providerId} answered HTTP ${response.status}`, { providerId, status: response.status });
   }
   if (response.status !== 200) {
-    throw new OAuthError('provider_misconfigured', `No metadata at ${url} (HTTP ${response.status}): check the issuer URL`, { providerId, status: response.status });
+    throw new OAuthError('provider_misconfigured', `No metadata at ${url} (HTTP ${response.status}): check the issuer URL`, {
+      providerId,
+      status: response.status,
+    });
   }
   const body = decodeBody(response);
   const parsed = body.shape === 'json' ? metadataSchema.safeParse(body.fields) : undefined;
   if (!parsed) {
-    throw new OAuthError('invalid_response', `The metadata of ${providerId} is ${describeShape(body.shape)}, not JSON`, { providerId, status: response.status });
+    throw new OAuthError('invalid_response', `The metadata of ${providerId} is ${describeShape(body.shape)}, not JSON`, {
+      providerId,
+      status: response.status,
+    });
   }
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -119,7 +125,9 @@ async function fetchMetadata(transport: HttpTransport, issuer: string, kind: 'op
   }
   // RFC 8414 §3.3 / OIDC Discovery §4.3: a document for another issuer must not be used.
   if (!sameIssuer(parsed.data.issuer, issuer)) {
-    throw new OAuthError('provider_misconfigured', `The metadata at ${url} is for issuer ${parsed.data.issuer}, not ${issuer}: check the issuer URL`, { providerId });
+    throw new OAuthError('provider_misconfigured', `The metadata at ${url} is for issuer ${parsed.data.issuer}, not ${issuer}: check the issuer URL`, {
+      providerId,
+    });
   }
   return parsed.data;
 }

@@ -58,7 +58,8 @@ export function checkEndpoint(value: string, policy: EndpointPolicy): EndpointVe
   const host = classifyHost(url.hostname);
   const loopback = host.special?.loopback === true;
   if (url.protocol === 'http:') {
-    if (!loopback) return { ok: false, fix: 'url', reason: `uses plain http: it must be https (plain http is allowed only on a loopback host, for development)` };
+    if (!loopback)
+      return { ok: false, fix: 'url', reason: `uses plain http: it must be https (plain http is allowed only on a loopback host, for development)` };
     if (!policy.allowHttpLoopback) return { ok: false, fix: 'allowHttpLoopback', reason: `uses plain http on the loopback host ${url.hostname}` };
     return OK;
   }
@@ -167,7 +168,15 @@ function classifyHost(hostname: string): Host {
 }
 
 /** Names served on the local machine or network only, by definition. */
-const METADATA_NAMES = ['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal', 'metadata.platformequinix.com'];
+const METADATA_NAMES = [
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.internal',
+  'metadata.platformequinix.com',
+];
 
 function specialName(name: string): Special | undefined {
   if (METADATA_NAMES.includes(name)) return { what: 'a cloud metadata service' };

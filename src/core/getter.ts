@@ -111,7 +111,9 @@ export class TokenGetter {
       const expired = needsRefresh(current.tokens, this.options.clock.now(), this.options.marginMs);
       throw new OAuthError(
         'reconnect_required',
-        expired ? `The ${providerId} token expired and the provider gave no refresh token` : `${providerId} no longer accepts the token, and gave no refresh token`,
+        expired
+          ? `The ${providerId} token expired and the provider gave no refresh token`
+          : `${providerId} no longer accepts the token, and gave no refresh token`,
         { providerId, reason: expired ? 'expired' : 'grant_rejected' },
       );
     }

@@ -15,7 +15,13 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const USER_AGENT = 'oauth-connector/0.1 (chat workspace OAuth connector)';
 
 /** Sends, turning "no answer" into a retryable `provider_unavailable` that names the endpoint only. */
-export async function send(transport: HttpTransport, request: HttpRequest, what: string, providerId: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<HttpResponse> {
+export async function send(
+  transport: HttpTransport,
+  request: HttpRequest,
+  what: string,
+  providerId: string,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<HttpResponse> {
   try {
     const headers = 'user-agent' in request.headers ? request.headers : { ...request.headers, 'user-agent': USER_AGENT };
     return await transport.send({ ...request, headers }, { timeoutMs });

@@ -4,9 +4,28 @@ export * from './ports';
 export * from './provider';
 export * from './tokens';
 export * from './redact';
-export { beginAuthorization, readAuthorizationResponse, pkceChallenge, randomToken, DEFAULT_STATE_TTL_MS, type AuthorizationStart, type CallbackQuery } from './authorize';
+export {
+  beginAuthorization,
+  readAuthorizationResponse,
+  pkceChallenge,
+  randomToken,
+  DEFAULT_STATE_TTL_MS,
+  type AuthorizationStart,
+  type CallbackQuery,
+} from './authorize';
 export { MetadataCache, openidConfigurationUrl, oauthMetadataUrl } from './discovery';
-export { checkEndpoint, checkUserPage, enforceEndpointPolicy, findEndpointViolation, parseAllowedHosts, STRICT_ENDPOINT_POLICY, type EndpointFix, type EndpointPolicy, type EndpointVerdict, type EndpointViolation } from './endpoint-policy';
+export {
+  checkEndpoint,
+  checkUserPage,
+  enforceEndpointPolicy,
+  findEndpointViolation,
+  parseAllowedHosts,
+  STRICT_ENDPOINT_POLICY,
+  type EndpointFix,
+  type EndpointPolicy,
+  type EndpointVerdict,
+  type EndpointViolation,
+} from './endpoint-policy';
 export { buildTokenRequest, readTokenResponse, requestTokens, type TokenGrant } from './token';
 export { buildRevocationRequests, revokeTokens, type RevocationOutcome, type RevocationResult } from './revoke';
 export { buildProfileRequest, readProfileResponse, type Profile } from './profile';

@@ -49,9 +49,7 @@ const RESERVED_AUTHORIZATION_PARAMS = ['response_type', 'client_id', 'redirect_u
 
 export const providerDefinitionSchema = z
   .object({
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes, starting with a letter or digit'),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes, starting with a letter or digit'),
     displayName: z.string().trim().min(1, 'must not be empty').max(64),
     /**
      * The authorization server's issuer identifier (RFC 8414 §2). With `discovery`, endpoints come
@@ -70,11 +68,16 @@ export const providerDefinitionSchema = z
       .default({}),
     scopes: z
       .object({
-        default: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)')).default([]),
+        default: z
+          .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)'))
+          .default([]),
         /** RFC 6749 §3.3 says space; some providers (Slack) use commas. */
         delimiter: z.enum([' ', ',']).default(' '),
         /** The authorization parameter that carries user scopes (Slack: `user_scope`). */
-        param: z.string().regex(/^[a-z_]+$/).default('scope'),
+        param: z
+          .string()
+          .regex(/^[a-z_]+$/)
+          .default('scope'),
         /** Scopes the server names differently in its token answer (Google: `email` → `…/auth/userinfo.email`). */
         reportedAs: params.default({}),
         /** Scopes the server grants without listing them in its token answer. */
@@ -141,7 +144,10 @@ export const providerDefinitionSchema = z
      * An API answer that means "this access token is refused" besides HTTP 401 (RFC 6750 §3.1):
      * the value at `path` is one of `values`. Slack answers HTTP 200 with `error: invalid_auth`.
      */
-    tokenRefusedAnswer: z.object({ path: dottedPath, values: z.array(z.string().min(1)).min(1) }).strict().optional(),
+    tokenRefusedAnswer: z
+      .object({ path: dottedPath, values: z.array(z.string().min(1)).min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((def, ctx) => {

@@ -28,7 +28,11 @@ export interface RevocationResult {
   outcomes: RevocationOutcome[];
 }
 
-export function buildRevocationRequests(provider: ResolvedProvider, client: ClientCredentials, tokens: TokenSet): Array<{ token: TokenKind; request: HttpRequest }> {
+export function buildRevocationRequests(
+  provider: ResolvedProvider,
+  client: ClientCredentials,
+  tokens: TokenSet,
+): Array<{ token: TokenKind; request: HttpRequest }> {
   const endpoint = provider.endpoints.revocation;
   if (!endpoint) return [];
   switch (provider.revocation.style) {
@@ -42,14 +46,22 @@ export function buildRevocationRequests(provider: ResolvedProvider, client: Clie
         .slice(0, provider.revocation.revokesGrant ? 1 : 2)
         .map(([kind, value]) => {
           const fields: Record<string, string | undefined> = { token: value, token_type_hint: kind };
-          const request = { url: endpoint, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as Record<string, string> };
+          const request = {
+            url: endpoint,
+            headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as Record<string, string>,
+          };
           applyClientAuth(provider.clientAuth, client, provider.id, request, fields);
           return { token: kind, request: { method: 'POST' as const, url: request.url, headers: request.headers, body: formEncode(fields) } };
         });
     }
     case 'bearer':
       // Dropbox /2/auth/token/revoke and Slack auth.revoke: the token revokes itself.
-      return [{ token: 'access_token', request: { method: 'POST', url: endpoint, headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' } } }];
+      return [
+        {
+          token: 'access_token',
+          request: { method: 'POST', url: endpoint, headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' } },
+        },
+      ];
     case 'github':
       // https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
       return [
@@ -82,14 +94,20 @@ export async function revokeTokens(
   for (const { token, request } of requests) {
     outcomes.push(await revokeOne(ctx, provider, token, request));
   }
-  if (provider.revocation.style !== 'rfc7009' && !provider.revocation.revokesGrant && tokens.refreshToken) outcomes.push({ token: 'refresh_token', result: 'unsupported' });
+  if (provider.revocation.style !== 'rfc7009' && !provider.revocation.revokesGrant && tokens.refreshToken)
+    outcomes.push({ token: 'refresh_token', result: 'unsupported' });
   const revoked = outcomes.some((o) => o.result === 'revoked');
   const failed = outcomes.some((o) => o.result === 'failed');
   const summary = failed ? (revoked ? 'partial' : 'failed') : revoked ? 'revoked' : 'not_supported';
   return { summary, outcomes };
 }
 
-async function revokeOne(ctx: { transport: HttpTransport; timeoutMs?: number }, provider: ResolvedProvider, token: TokenKind, request: HttpRequest): Promise<RevocationOutcome> {
+async function revokeOne(
+  ctx: { transport: HttpTransport; timeoutMs?: number },
+  provider: ResolvedProvider,
+  token: TokenKind,
+  request: HttpRequest,
+): Promise<RevocationOutcome> {
   let status: number;
   let body;
   try {
@@ -100,7 +118,7 @@ async function revokeOne(ctx: { transport: HttpTransport; timeoutMs?: number }, 
     if (isOAuthError(error)) return { token, result: 'failed', reason: error.message };
     throw error;
   }
-  const error = typeof body.fields?.error === 'string' ? provider.errorCodes[body.fields.error] ?? body.fields.error : undefined;
+  const error = typeof body.fields?.error === 'string' ? (provider.errorCodes[body.fields.error] ?? body.fields.error) : undefined;
   // RFC 7009 §2.2: 200 means revoked, or the token was already invalid. Slack says ok:false in a 200.
   if (status >= 200 && status < 300 && !error && body.fields?.ok !== false) return { token, result: 'revoked' };
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };

@@ -61,7 +61,11 @@ export function readTokenResponse(
     throw oauthErrorFromFields(provider, fields, response.status, secrets, where);
   }
   if (response.status >= 500 || response.status === 429) {
-    throw new OAuthError('provider_unavailable', `${where} answered HTTP ${response.status}`, { providerId: provider.id, status: response.status, retryable: true });
+    throw new OAuthError('provider_unavailable', `${where} answered HTTP ${response.status}`, {
+      providerId: provider.id,
+      status: response.status,
+      retryable: true,
+    });
   }
   if (response.status === 401 || response.status === 403) {
     throw new OAuthError('provider_misconfigured', `${where} refused the client credentials (HTTP ${response.status})`, {
@@ -71,10 +75,16 @@ export function readTokenResponse(
     });
   }
   if (response.status === 404 || response.status === 405) {
-    throw new OAuthError('provider_misconfigured', `${where} answered HTTP ${response.status}: check the token URL`, { providerId: provider.id, status: response.status });
+    throw new OAuthError('provider_misconfigured', `${where} answered HTTP ${response.status}: check the token URL`, {
+      providerId: provider.id,
+      status: response.status,
+    });
   }
   if (response.status < 200 || response.status > 299) {
-    throw new OAuthError('invalid_response', `${where} answered HTTP ${response.status} with ${describeShape(body.shape)}`, { providerId: provider.id, status: response.status });
+    throw new OAuthError('invalid_response', `${where} answered HTTP ${response.status} with ${describeShape(body.shape)}`, {
+      providerId: provider.id,
+      status: response.status,
+    });
   }
   if (!fields || (body.shape !== 'json' && body.shape !== 'form')) {
     throw new OAuthError('invalid_response', `${where} answered HTTP ${response.status} with ${describeShape(body.shape)}: check the token URL`, {
@@ -89,7 +99,10 @@ export function readTokenResponse(
     const issue = parsed.error.issues[0];
     const field = [...tokenPath, ...issue.path.map(String)].join('.');
     const problem = issue.code === 'invalid_type' && issue.input === undefined ? 'is missing' : issue.message;
-    throw new OAuthError('invalid_response', `${where} answered without a usable token: ${field} ${problem}`, { providerId: provider.id, status: response.status });
+    throw new OAuthError('invalid_response', `${where} answered without a usable token: ${field} ${problem}`, {
+      providerId: provider.id,
+      status: response.status,
+    });
   }
   return parsed.data;
 }

@@ -43,10 +43,7 @@ export type TokenResponse = z.output<typeof tokenResponseSchema>;
  */
 export const MAX_PLAUSIBLE_LIFETIME_S = 10 * 365 * 24 * 3600;
 
-export function tokenSetFromResponse(
-  response: TokenResponse,
-  at: { now: number; requestedScopes: ReadonlyArray<string>; previous?: TokenSet },
-): TokenSet {
+export function tokenSetFromResponse(response: TokenResponse, at: { now: number; requestedScopes: ReadonlyArray<string>; previous?: TokenSet }): TokenSet {
   const { previous } = at;
   return {
     accessToken: response.access_token,
@@ -56,7 +53,7 @@ export function tokenSetFromResponse(
     // expires_in of 0 is treated as "already expired" rather than "never": the next use refreshes.
     expiresAt: response.expires_in === undefined || response.expires_in > MAX_PLAUSIBLE_LIFETIME_S ? undefined : at.now + response.expires_in * 1000,
     obtainedAt: at.now,
-    scopes: response.scope !== undefined ? splitScopes(response.scope) : previous?.scopes ?? [...at.requestedScopes],
+    scopes: response.scope !== undefined ? splitScopes(response.scope) : (previous?.scopes ?? [...at.requestedScopes]),
     requestedScopes: previous ? previous.requestedScopes : [...at.requestedScopes],
     idToken: response.id_token ?? previous?.idToken,
   };
@@ -67,10 +64,15 @@ export function tokenSetFromResponse(
  * `scope`). `naming` is the provider's: scopes it reports under another name, and scopes it grants
  * without listing them.
  */
-export function missingScopes(tokens: TokenSet, naming: { reportedAs: Record<string, string>; unreported: ReadonlyArray<string>; emptyMeansUnlisted: boolean }): string[] {
+export function missingScopes(
+  tokens: TokenSet,
+  naming: { reportedAs: Record<string, string>; unreported: ReadonlyArray<string>; emptyMeansUnlisted: boolean },
+): string[] {
   if (naming.emptyMeansUnlisted && tokens.scopes.length === 0) return [];
   const granted = new Set(tokens.scopes);
-  return (tokens.requestedScopes ?? []).filter((scope) => !naming.unreported.includes(scope) && !granted.has(scope) && !granted.has(naming.reportedAs[scope] ?? scope));
+  return (tokens.requestedScopes ?? []).filter(
+    (scope) => !naming.unreported.includes(scope) && !granted.has(scope) && !granted.has(naming.reportedAs[scope] ?? scope),
+  );
 }
 
 /**

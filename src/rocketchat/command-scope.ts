@@ -49,6 +49,9 @@ export async function commandScope(args: CommandRequest): Promise<CommandScope> 
 export async function languageFor(environment: IEnvironmentRead, user?: IUser): Promise<string> {
   const preferred = user?.settings?.preferences?.language;
   if (preferred) return pickLanguage([preferred]);
-  const server = await environment.getServerSettings().getValueById('Language').catch(() => undefined);
+  const server = await environment
+    .getServerSettings()
+    .getValueById('Language')
+    .catch(() => undefined);
   return pickLanguage([typeof server === 'string' ? server : undefined]);
 }

@@ -39,7 +39,13 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
   let base: string | undefined;
   if (configuredBase) {
     if (isHttpUrl(configuredBase)) base = configuredBase;
-    else problems.push({ slot: 0, settingId: PUBLIC_BASE_URL, key: 'problem_invalid', params: { detail: 'must be an http(s) URL such as https://chat.example.com' } });
+    else
+      problems.push({
+        slot: 0,
+        settingId: PUBLIC_BASE_URL,
+        key: 'problem_invalid',
+        params: { detail: 'must be an http(s) URL such as https://chat.example.com' },
+      });
   }
   if (!base) {
     const siteUrl = String((await environment.getServerSettings().getValueById('Site_Url')) ?? '').trim();

@@ -25,7 +25,8 @@ const RECONNECT: Record<ReconnectReason, MessageKey> = {
 };
 
 export function messageForError(error: unknown): { key: MessageKey; offerConnect: boolean; expected: boolean } {
-  if (isOAuthError(error, 'reconnect_required')) return { key: RECONNECT[(error.reason as ReconnectReason | undefined) ?? 'grant_rejected'], offerConnect: true, expected: true };
+  if (isOAuthError(error, 'reconnect_required'))
+    return { key: RECONNECT[(error.reason as ReconnectReason | undefined) ?? 'grant_rejected'], offerConnect: true, expected: true };
   if (isOAuthError(error, 'invalid_state') && error.reason === 'browser_mismatch') return { key: 'error_browser_mismatch', offerConnect: true, expected: true };
   if (isOAuthError(error)) return { ...MESSAGES[error.kind], expected: true };
   return { key: 'error_unexpected', offerConnect: false, expected: false };

@@ -55,7 +55,14 @@ export async function readEndpointPolicy(values: SettingValues): Promise<{ polic
   const { allowedHosts, invalid } = parseAllowedHosts(String((await values(OUTBOUND_ALLOWED_HOSTS)) ?? ''));
   const loopback = await values(ALLOW_HTTP_LOOPBACK);
   const problems: SlotProblem[] = invalid.length
-    ? [{ slot: 0, settingId: OUTBOUND_ALLOWED_HOSTS, key: 'problem_invalid', params: { detail: `not a host name, IP address or CIDR range: ${invalid.join(', ').slice(0, 200)}` } }]
+    ? [
+        {
+          slot: 0,
+          settingId: OUTBOUND_ALLOWED_HOSTS,
+          key: 'problem_invalid',
+          params: { detail: `not a host name, IP address or CIDR range: ${invalid.join(', ').slice(0, 200)}` },
+        },
+      ]
     : [];
   return { policy: { allowHttpLoopback: loopback === true || loopback === 'true', allowedHosts }, problems };
 }
@@ -75,7 +82,12 @@ export async function readProviderSlots(values: SettingValues, redirectUri: stri
     }
     const duplicate = providers.find((p) => p.definition.id === result.provider.definition.id);
     if (duplicate) {
-      problems.push({ slot, settingId: slotSettingId(slot, 'id'), key: 'problem_duplicate_id', params: { id: result.provider.definition.id, other: String(duplicate.slot) } });
+      problems.push({
+        slot,
+        settingId: slotSettingId(slot, 'id'),
+        key: 'problem_duplicate_id',
+        params: { id: result.provider.definition.id, other: String(duplicate.slot) },
+      });
       continue;
     }
     providers.push(result.provider);
@@ -83,8 +95,15 @@ export async function readProviderSlots(values: SettingValues, redirectUri: stri
   return { providers, problems };
 }
 
-function providerOfSlot(slot: number, values: SlotValues, redirectUri: string, policy: EndpointPolicy): { provider: ConfiguredProvider } | { problem: SlotProblem } {
-  const problem = (field: SlotField, key: string, params?: Record<string, string>) => ({ problem: { slot, settingId: slotSettingId(slot, field), key, params } });
+function providerOfSlot(
+  slot: number,
+  values: SlotValues,
+  redirectUri: string,
+  policy: EndpointPolicy,
+): { provider: ConfiguredProvider } | { problem: SlotProblem } {
+  const problem = (field: SlotField, key: string, params?: Record<string, string>) => ({
+    problem: { slot, settingId: slotSettingId(slot, field), key, params },
+  });
   const preset = findPreset(values.preset);
   if (!preset) return problem('preset', 'problem_unknown_preset', { value: values.preset });
   if (!values.client_id) return problem('client_id', 'problem_required');
@@ -122,7 +141,9 @@ function providerOfSlot(slot: number, values: SlotValues, redirectUri: string, p
       refused.fix === 'allowedHosts'
         ? [OUTBOUND_ALLOWED_HOSTS, 'the app calls it only if this setting names it']
         : [ALLOW_HTTP_LOOPBACK, 'allowed only for development, with this setting on'];
-    return { problem: { slot, settingId, key: 'problem_invalid', params: { detail: `${slotSettingId(slot, source)} (${refused.path}) ${refused.reason}: ${remedy}` } } };
+    return {
+      problem: { slot, settingId, key: 'problem_invalid', params: { detail: `${slotSettingId(slot, source)} (${refused.path}) ${refused.reason}: ${remedy}` } },
+    };
   }
   return {
     provider: {

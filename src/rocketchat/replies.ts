@@ -25,9 +25,12 @@ export interface Reply {
 }
 
 export function blocksOf(appId: string, reply: Reply): LayoutBlock[] {
-  const blocks: LayoutBlock[] = reply.sections.map(
-    (text, i): SectionBlock => ({ type: 'section', appId, blockId: `section-${i}`, text: { type: 'mrkdwn', text } }),
-  );
+  const blocks: LayoutBlock[] = reply.sections.map((text, i): SectionBlock => ({
+    type: 'section',
+    appId,
+    blockId: `section-${i}`,
+    text: { type: 'mrkdwn', text },
+  }));
   if (reply.note) {
     const note: ContextBlock = { type: 'context', appId, blockId: 'note', elements: [{ type: 'mrkdwn', text: reply.note }] };
     blocks.push(note);
@@ -60,7 +63,12 @@ export function textOf(reply: Reply): string {
 export async function sendEphemeral(args: { appId: string; read: IRead; modify: IModify; user: IUser; room: IRoom; reply: Reply }): Promise<void> {
   const { read, modify, user, room, reply } = args;
   const appUser = await read.getUserReader().getAppUser();
-  const builder = modify.getNotifier().getMessageBuilder().setRoom(room).setText(textOf(reply)).setBlocks(toEngine(blocksOf(args.appId, reply)));
+  const builder = modify
+    .getNotifier()
+    .getMessageBuilder()
+    .setRoom(room)
+    .setText(textOf(reply))
+    .setBlocks(toEngine(blocksOf(args.appId, reply)));
   if (appUser) builder.setSender(appUser);
   await modify.getNotifier().notifyUser(user, builder.getMessage());
 }

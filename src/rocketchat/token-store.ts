@@ -99,7 +99,10 @@ export class AssociationTokenStore implements TokenStore {
       reported.add(key);
       this.logger?.warn(`The stored ${providerId} connection of user ${userId} cannot be read (${reading.unreadable}); the user is asked to connect again`);
     }
-    throw new OAuthError('reconnect_required', `The stored ${providerId} connection cannot be read: ${reading.unreadable}`, { providerId, reason: 'unreadable_record' });
+    throw new OAuthError('reconnect_required', `The stored ${providerId} connection cannot be read: ${reading.unreadable}`, {
+      providerId,
+      reason: 'unreadable_record',
+    });
   }
 
   async put(connection: StoredConnection): Promise<void> {

@@ -31,11 +31,15 @@ export function freePort(): Promise<number> {
 export async function startLocalRun(args: { port: number; providerPort: number; dataDir: string; logName: string }): Promise<LocalRun> {
   mkdirSync(OUTPUT_DIR, { recursive: true });
   const log = createWriteStream(join(OUTPUT_DIR, `${args.logName}.log`));
-  const child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), '--port', String(args.port), '--provider-port', String(args.providerPort), '--data-dir', args.dataDir], {
-    cwd: PROJECT_DIR,
-    env: { ...process.env, NODE_ENV: 'development' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(PROJECT_DIR, 'scripts', 'start.mjs'), '--port', String(args.port), '--provider-port', String(args.providerPort), '--data-dir', args.dataDir],
+    {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, NODE_ENV: 'development' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = await new Promise<string>((resolveUrl, reject) => {

@@ -61,7 +61,12 @@ async function post(path: string, body: Record<string, string>, headers: Record<
 
 const credentials = { client_id: client.clientId, client_secret: client.clientSecret };
 const exchange = (code: string, extra: Record<string, string> = {}, on = emulator) =>
-  post('/-/oauth_token', { grant_type: 'authorization_code', ...credentials, redirect_uri: client.redirectUri, code, code_verifier: verifier, ...extra }, {}, on);
+  post(
+    '/-/oauth_token',
+    { grant_type: 'authorization_code', ...credentials, redirect_uri: client.redirectUri, code, code_verifier: verifier, ...extra },
+    {},
+    on,
+  );
 
 async function me(accessToken: string, on = emulator) {
   const response = await fetch(at('https://app.asana.com/api/1.0/users/me', on), { headers: { authorization: `Bearer ${accessToken}` } });
@@ -74,7 +79,11 @@ test('a code exchange with PKCE gives a 1-hour token, a refresh token and the us
   expect(location?.searchParams.get('state')).toBe('st-1');
   const answer = await exchange(location!.searchParams.get('code')!);
   expect(answer.status).toBe(200);
-  expect(answer.body).toMatchObject({ expires_in: 3600, token_type: 'bearer', data: { id: 1002, gid: '1002', name: 'Bob Example', email: 'bob@example.test' } });
+  expect(answer.body).toMatchObject({
+    expires_in: 3600,
+    token_type: 'bearer',
+    data: { id: 1002, gid: '1002', name: 'Bob Example', email: 'bob@example.test' },
+  });
   expect(answer.body.refresh_token).toEqual(expect.stringContaining('/'));
   const profile = await me(answer.body.access_token as string);
   expect(profile).toMatchObject({ status: 200, body: { data: { gid: '1002', name: 'Bob Example', email: 'bob@example.test' } } });
@@ -99,7 +108,11 @@ test('the authorization page: plain-text error for a foreign redirect_uri, redir
 
 test('the token endpoint refuses HTTP Basic, a JSON body, a missing or different redirect_uri, a wrong verifier and a replayed code', async () => {
   const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
-  const viaBasic = await post('/-/oauth_token', { grant_type: 'authorization_code', redirect_uri: client.redirectUri, code: await codeOf(), code_verifier: verifier }, { authorization: basic });
+  const viaBasic = await post(
+    '/-/oauth_token',
+    { grant_type: 'authorization_code', redirect_uri: client.redirectUri, code: await codeOf(), code_verifier: verifier },
+    { authorization: basic },
+  );
   expect(viaBasic).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
   const asJson = await fetch(at('https://app.asana.com/-/oauth_token'), {
     method: 'POST',
@@ -110,7 +123,10 @@ test('the token endpoint refuses HTTP Basic, a JSON body, a missing or different
   const withoutRedirect = { grant_type: 'authorization_code', ...credentials, code: await codeOf(), code_verifier: verifier };
   expect(await post('/-/oauth_token', withoutRedirect)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
   expect(await exchange(await codeOf(), { redirect_uri: 'https://other.example.test/cb' })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-  expect(await exchange(await codeOf(), { code_verifier: randomBytes(32).toString('base64url') })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  expect(await exchange(await codeOf(), { code_verifier: randomBytes(32).toString('base64url') })).toMatchObject({
+    status: 400,
+    body: { error: 'invalid_grant' },
+  });
   const code = await codeOf();
   expect((await exchange(code)).status).toBe(200);
   expect(await exchange(code)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });

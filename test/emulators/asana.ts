@@ -38,7 +38,11 @@ import {
   type TokenCall,
 } from './kit';
 
-export const ASANA_DOCS = ['https://developers.asana.com/docs/oauth', 'https://developers.asana.com/reference/getuser', 'https://developers.asana.com/docs/errors'];
+export const ASANA_DOCS = [
+  'https://developers.asana.com/docs/oauth',
+  'https://developers.asana.com/reference/getuser',
+  'https://developers.asana.com/docs/errors',
+];
 
 /** [errors] every API error carries this `help` line. */
 const HELP = 'For more information on API status codes and how to handle them, read the docs on errors: https://developers.asana.com/docs/errors';
@@ -74,7 +78,8 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
     // [oauth] #pkce-oauth-extension: "The code_challenge_method should be the string "S256""; [pkce-announcement] PKCE is optional.
     const challenge = q.get('code_challenge');
     const method = q.get('code_challenge_method');
-    if ((challenge && method !== 'S256') || (!challenge && method)) return fail('invalid_request', 'code_challenge_method must be S256, with a code_challenge.');
+    if ((challenge && method !== 'S256') || (!challenge && method))
+      return fail('invalid_request', 'code_challenge_method must be S256, with a code_challenge.');
     // [oauth] scope: "If no scopes are specified, the default OAuth scope will be used—provided the app was originally
     // registered with Full permissions"; #troubleshooting: the forbidden_scopes error is shown on the authorization page.
     const asked = (q.get('scope') ?? '').split(' ').filter(Boolean);
@@ -86,7 +91,8 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
       scopes = ['default'];
     } else {
       // [oauth] "Apps with registered scopes must specify scopes at the authorization endpoint"; "You may request a subset".
-      if (!asked.length || asked.includes('default')) return text(400, 'forbidden_scopes: Your app is not allowed to request user authorization for default identity scopes');
+      if (!asked.length || asked.includes('default'))
+        return text(400, 'forbidden_scopes: Your app is not allowed to request user authorization for default identity scopes');
       const forbidden = asked.filter((scope) => !registered.has(scope) || !KNOWN_SCOPES.has(scope));
       if (forbidden.length) return text(400, `forbidden_scopes: Your app is not allowed to request user authorization for '${forbidden.join(' ')}' scopes.`);
       scopes = asked;
@@ -119,8 +125,10 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
     // [oauth] "passing the parameters as part of a standard form-encoded POST body (i.e., ... 'Content-Type: application/x-www-form-urlencoded')"
     if (!params) return json(400, { error: 'invalid_request', error_description: 'The request body must be form-encoded.' });
     // [oauth] client_id and client_secret "(required)" body parameters; HTTP Basic is not documented, so it is refused.
-    if (auth.method !== 'client_secret_post') return json(401, { error: 'invalid_client', error_description: 'client_id and client_secret must be sent in the request body.' });
-    if (auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret) return json(401, { error: 'invalid_client', error_description: 'The client credentials are invalid.' });
+    if (auth.method !== 'client_secret_post')
+      return json(401, { error: 'invalid_client', error_description: 'client_id and client_secret must be sent in the request body.' });
+    if (auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret)
+      return json(401, { error: 'invalid_client', error_description: 'The client credentials are invalid.' });
     const grantType = params.get('grant_type');
     if (grantType === 'refresh_token') {
       // [oauth] "exchange the refresh token for a new access token. This can be repeated for as long as the user has
@@ -130,7 +138,8 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
       const record = grants.accessTokens.get(renewed.accessToken)!;
       return tokenAnswer(renewed, record.grant.account);
     }
-    if (grantType !== 'authorization_code') return json(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be authorization_code or refresh_token.' });
+    if (grantType !== 'authorization_code')
+      return json(400, { error: 'unsupported_grant_type', error_description: 'grant_type must be authorization_code or refresh_token.' });
     // [oauth] redirect_uri "(required) Must match the redirect_uri specified in the original request".
     const redirectUri = params.get('redirect_uri') ?? undefined;
     if (redirectUri === undefined) return json(400, { error: 'invalid_request', error_description: 'The redirect_uri parameter is required.' });
@@ -154,11 +163,14 @@ export async function startAsanaEmulator(options: EmulatorOptions & { permission
     const id = params?.get('client_id');
     const secret = params?.get('client_secret');
     const token = params?.get('token');
-    if (!params || !id || !secret || !token) return json(400, { error: 'invalid_request', error_description: 'client_id, client_secret and token are required in a form-encoded body.' });
-    if (id !== client.clientId || secret !== client.clientSecret) return json(401, { error: 'invalid_client', error_description: 'The client credentials are invalid.' });
+    if (!params || !id || !secret || !token)
+      return json(400, { error: 'invalid_request', error_description: 'client_id, client_secret and token are required in a form-encoded body.' });
+    if (id !== client.clientId || secret !== client.clientSecret)
+      return json(401, { error: 'invalid_client', error_description: 'The client credentials are invalid.' });
     // [oauth] token "The refresh token that should be deauthorized. Access tokens (i.e., bearer tokens) will be rejected";
     // a 400 comes back "due to an invalid token (such as a bearer token)".
-    if (grants.accessTokens.has(token)) return json(400, { error: 'invalid_request', error_description: 'Bearer tokens cannot be deauthorized; send the refresh token.' });
+    if (grants.accessTokens.has(token))
+      return json(400, { error: 'invalid_request', error_description: 'Bearer tokens cannot be deauthorized; send the refresh token.' });
     // [oauth] "which will cause the refresh token and any associated bearer tokens to be deauthorized";
     // "A successful response with a 200 status code indicates that the token was deauthorized or not found."
     const record = grants.refreshTokens.get(token);

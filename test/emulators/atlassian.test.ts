@@ -58,7 +58,8 @@ async function token(body: Record<string, string>, init: { form?: boolean; heade
 const exchange = (code: string, extra: Record<string, string> = {}) =>
   token({ grant_type: 'authorization_code', client_id: client.clientId, client_secret: client.clientSecret, code, redirect_uri: client.redirectUri, ...extra });
 
-const refresh = (refreshToken: string) => token({ grant_type: 'refresh_token', client_id: client.clientId, client_secret: client.clientSecret, refresh_token: refreshToken });
+const refresh = (refreshToken: string) =>
+  token({ grant_type: 'refresh_token', client_id: client.clientId, client_secret: client.clientSecret, refresh_token: refreshToken });
 
 async function me(accessToken: string) {
   const response = await fetch(at('https://api.atlassian.com/me'), { headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' } });
@@ -81,7 +82,13 @@ test('a JSON code exchange gives a 1-hour token, a refresh token for offline_acc
 
 test('a form-encoded exchange (what Atlassian’s own passport client sends) works too; no offline_access, no refresh token', async () => {
   const answer = await token(
-    { grant_type: 'authorization_code', client_id: client.clientId, client_secret: client.clientSecret, code: await codeOf({ scope: 'read:me' }), redirect_uri: client.redirectUri },
+    {
+      grant_type: 'authorization_code',
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+      code: await codeOf({ scope: 'read:me' }),
+      redirect_uri: client.redirectUri,
+    },
     { form: true },
   );
   expect(answer.status).toBe(200);
@@ -103,7 +110,10 @@ test('the authorization page refuses a foreign audience, a missing prompt=consen
 
 test('the token endpoint refuses HTTP Basic, a wrong secret, a missing or different redirect_uri, and a replayed code', async () => {
   const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
-  const viaBasic = await token({ grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri }, { headers: { authorization: basic } });
+  const viaBasic = await token(
+    { grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri },
+    { headers: { authorization: basic } },
+  );
   expect(viaBasic).toEqual({ status: 401, body: { error: 'access_denied', error_description: 'Unauthorized' } });
   expect((await exchange(await codeOf(), { client_secret: 'wrong' })).status).toBe(401);
 
@@ -127,7 +137,10 @@ test('refresh tokens rotate: the old pair dies, and reusing the old refresh toke
   expect((await me(first.access_token as string)).status).toBe(401);
   expect((await me(second.body.access_token as string)).status).toBe(200);
 
-  expect(await refresh(first.refresh_token as string)).toEqual({ status: 403, body: { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' } });
+  expect(await refresh(first.refresh_token as string)).toEqual({
+    status: 403,
+    body: { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' },
+  });
   expect((await refresh(second.body.refresh_token as string)).status).toBe(403);
   expect((await me(second.body.access_token as string)).status).toBe(401);
 });

@@ -53,7 +53,15 @@ export const ATLASSIAN_DOCS = [
 const AUDIENCE = 'api.atlassian.com';
 
 /** [implementing] "Only choose from the scopes that you have already added to the APIs for your app in the developer console." */
-const REGISTERED_SCOPES = new Set(['read:me', 'offline_access', 'read:account', 'read:jira-user', 'read:jira-work', 'write:jira-work', 'read:confluence-content.summary']);
+const REGISTERED_SCOPES = new Set([
+  'read:me',
+  'offline_access',
+  'read:account',
+  'read:jira-user',
+  'read:jira-work',
+  'write:jira-work',
+  'read:confluence-content.summary',
+]);
 
 /** [rotation] "Rotating refresh tokens expire after 90 days of user inactivity"; each use resets it. */
 const REFRESH_INACTIVITY_S = 90 * 24 * 3600;
@@ -83,7 +91,8 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
     // the callback URL configured in Authorization for your app". Neither can be redirected to when wrong (RFC 6749 §4.1.2.1).
     if (q.get('client_id') !== client.clientId) return text(400, '<!doctype html><title>Something went wrong</title><p>Unknown client.</p>', HTML);
     const redirectUri = q.get('redirect_uri');
-    if (redirectUri !== client.redirectUri) return text(400, '<!doctype html><title>Something went wrong</title><p>The redirect_uri is not a callback URL of this app.</p>', HTML);
+    if (redirectUri !== client.redirectUri)
+      return text(400, '<!doctype html><title>Something went wrong</title><p>The redirect_uri is not a callback URL of this app.</p>', HTML);
     const state = q.get('state') ?? undefined;
     const fail = (error: string, description: string) => redirectBack(redirectUri, { error, error_description: description, state });
     // [implementing] response_type "(required) Set to code as you are requesting an authorization code (not a token)".
@@ -102,7 +111,14 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
     if (!consent) return text(200, '<!doctype html><title>Log in to continue - Atlassian</title>', HTML);
     // [3lo] "The user grants (or denies) access to their data on the Atlassian site, via the screen."
     if (!consent.approved) return fail('access_denied', 'User did not authorize the request');
-    const code = grants.issueCode({ clientId: client.clientId, account: consent.account, scopes, redirectUri, extra: { audience: AUDIENCE }, prefix: 'atl-code-' });
+    const code = grants.issueCode({
+      clientId: client.clientId,
+      account: consent.account,
+      scopes,
+      redirectUri,
+      extra: { audience: AUDIENCE },
+      prefix: 'atl-code-',
+    });
     // [implementing] "Atlassian will redirect the user back to the app to the specified redirect uri with a query parameter that has a authorization code."
     return redirectBack(redirectUri, { code, state });
   });
@@ -138,7 +154,8 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
       if (isRefusal(renewed)) return json(403, { error: 'invalid_grant', error_description: 'Unknown or invalid refresh token.' });
       return tokenAnswer(renewed);
     }
-    if (grantType !== 'authorization_code') return json(403, { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: ' + (grantType ?? '') });
+    if (grantType !== 'authorization_code')
+      return json(403, { error: 'unsupported_grant_type', error_description: 'Unsupported grant type: ' + (grantType ?? '') });
     // [implementing] redirect_uri "(required) Set this to the callback URL configured for your app in the developer console."
     const redirectUri = params.get('redirect_uri') ?? undefined;
     const issued = grants.redeemCode(params.get('code') ?? undefined, {
@@ -188,7 +205,12 @@ export async function startAtlassianEmulator(options: EmulatorOptions): Promise<
 
 /** [refresh] "HTTP/1.1 200 OK Content-Type: application/json { access_token, refresh_token, expires_in, scope }". */
 function tokenAnswer(tokens: IssuedTokens): EmulatorAnswer {
-  const body: Record<string, unknown> = { access_token: tokens.accessToken, expires_in: tokens.expiresIn, token_type: 'Bearer', scope: tokens.scopes.join(' ') };
+  const body: Record<string, unknown> = {
+    access_token: tokens.accessToken,
+    expires_in: tokens.expiresIn,
+    token_type: 'Bearer',
+    scope: tokens.scopes.join(' '),
+  };
   if (tokens.refreshToken) body.refresh_token = tokens.refreshToken;
   return json(200, body);
 }

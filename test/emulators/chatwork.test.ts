@@ -93,14 +93,35 @@ test('the consent page shows Appendix B errors, and a denial redirects with acce
 });
 
 test('the token endpoint refuses body credentials, a wrong secret, a different redirect_uri, a bad verifier, a replayed or stale code', async () => {
-  const inBody = await token({ grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri, code_verifier: verifier, client_id: client.clientId, client_secret: client.clientSecret }, null);
+  const inBody = await token(
+    {
+      grant_type: 'authorization_code',
+      code: await codeOf(),
+      redirect_uri: client.redirectUri,
+      code_verifier: verifier,
+      client_id: client.clientId,
+      client_secret: client.clientSecret,
+    },
+    null,
+  );
   expect(inBody).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-  const both = await token({ grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri, code_verifier: verifier, client_secret: client.clientSecret });
+  const both = await token({
+    grant_type: 'authorization_code',
+    code: await codeOf(),
+    redirect_uri: client.redirectUri,
+    code_verifier: verifier,
+    client_secret: client.clientSecret,
+  });
   expect(both.status).toBe(401);
-  expect((await token({ grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri, code_verifier: verifier }, basic('wrong'))).status).toBe(401);
+  expect(
+    (await token({ grant_type: 'authorization_code', code: await codeOf(), redirect_uri: client.redirectUri, code_verifier: verifier }, basic('wrong'))).status,
+  ).toBe(401);
 
   expect(await exchange(await codeOf(), { redirect_uri: 'https://other.example.test/cb' })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
-  expect(await exchange(await codeOf(), { code_verifier: randomBytes(32).toString('base64url') })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  expect(await exchange(await codeOf(), { code_verifier: randomBytes(32).toString('base64url') })).toMatchObject({
+    status: 400,
+    body: { error: 'invalid_grant' },
+  });
   expect(await exchange(await codeOf(), { code_verifier: 'short' })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
 
   const code = await codeOf();
@@ -116,7 +137,10 @@ test('the token endpoint refuses body credentials, a wrong secret, a different r
 test('redirect_uri at the token endpoint: optional with one registered URI, required with several', async () => {
   expect((await token({ grant_type: 'authorization_code', code: await codeOf(), code_verifier: verifier })).status).toBe(200);
   const code = await codeOf({}, twoUris);
-  expect(await token({ grant_type: 'authorization_code', code, code_verifier: verifier }, basic(), twoUris)).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+  expect(await token({ grant_type: 'authorization_code', code, code_verifier: verifier }, basic(), twoUris)).toMatchObject({
+    status: 400,
+    body: { error: 'invalid_request' },
+  });
 });
 
 test('refresh answers carry the same refresh token; without offline_access it dies after 14 days', async () => {
@@ -125,13 +149,25 @@ test('refresh answers carry the same refresh token; without offline_access it di
   expect(again.status).toBe(200);
   expect(again.body.refresh_token).toBe(lasting.refresh_token);
   expect((await me(again.body.access_token as string)).status).toBe(200);
-  expect((await token({ grant_type: 'refresh_token', refresh_token: lasting.refresh_token as string, scope: 'rooms.all:read_write' })).body.error).toBe('invalid_scope');
-  expect((await token({ grant_type: 'refresh_token', refresh_token: lasting.refresh_token as string, client_id: client.clientId, client_secret: client.clientSecret }, null)).status).toBe(401);
+  expect((await token({ grant_type: 'refresh_token', refresh_token: lasting.refresh_token as string, scope: 'rooms.all:read_write' })).body.error).toBe(
+    'invalid_scope',
+  );
+  expect(
+    (
+      await token(
+        { grant_type: 'refresh_token', refresh_token: lasting.refresh_token as string, client_id: client.clientId, client_secret: client.clientSecret },
+        null,
+      )
+    ).status,
+  ).toBe(401);
 
   const online = (await exchange(await codeOf({ scope: 'users.profile.me:read' }))).body;
   const now = Date.now();
   jest.spyOn(Date, 'now').mockReturnValue(now + 15 * 24 * 3600_000);
-  expect(await token({ grant_type: 'refresh_token', refresh_token: online.refresh_token as string })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  expect(await token({ grant_type: 'refresh_token', refresh_token: online.refresh_token as string })).toMatchObject({
+    status: 400,
+    body: { error: 'invalid_grant' },
+  });
   expect((await token({ grant_type: 'refresh_token', refresh_token: lasting.refresh_token as string })).status).toBe(200);
 });
 

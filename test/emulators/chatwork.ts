@@ -38,7 +38,11 @@ import {
   type TokenCall,
 } from './kit';
 
-export const CHATWORK_DOCS = ['https://developer.chatwork.com/docs/oauth', 'https://developer.chatwork.com/reference/get-me', 'https://developer.chatwork.com/docs/endpoints'];
+export const CHATWORK_DOCS = [
+  'https://developer.chatwork.com/docs/oauth',
+  'https://developer.chatwork.com/reference/get-me',
+  'https://developer.chatwork.com/docs/endpoints',
+];
 
 /** [oauth] Appendix A: List of Scopes. */
 const KNOWN_SCOPES = new Set([
@@ -161,17 +165,24 @@ export async function startChatworkEmulator(options: EmulatorOptions & { alsoReg
     // [oauth] "Authentication: In accordance with Basic Authentication, specify the client ID as the user name and the
     // client secret as the password"; the body parameters carry neither, so credentials in the body are refused.
     if (auth.method !== 'client_secret_basic') return tokenError(401, 'invalid_client', 'Client authentication must use HTTP Basic.');
-    if (auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret) return tokenError(401, 'invalid_client', 'Client authentication failed.');
+    if (auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret)
+      return tokenError(401, 'invalid_client', 'Client authentication failed.');
     const grantType = params.get('grant_type');
     if (grantType === 'refresh_token') {
       // [oauth] refresh_token (required); scope (optional), e.g. users.profile.me:read.
       const presented = params.get('refresh_token') ?? undefined;
       const record = presented ? grants.refreshTokens.get(presented) : undefined;
       const narrowed = (params.get('scope') ?? '').split(' ').filter(Boolean);
-      if (record && narrowed.some((scope) => !record.grant.scopes.includes(scope))) return tokenError(400, 'invalid_scope', 'The scope exceeds the granted scope.');
+      if (record && narrowed.some((scope) => !record.grant.scopes.includes(scope)))
+        return tokenError(400, 'invalid_scope', 'The scope exceeds the granted scope.');
       // Rotation is not documented: the refresh token stays, and "Response body (identical whether a token is being
       // generated or regenerated)" carries it again.
-      const renewed = grants.refresh(presented, { clientId: auth.clientId, rotate: false, reuse: 'reject', policy: record ? policyFor(record.grant) : { accessTtlS, refresh: true } });
+      const renewed = grants.refresh(presented, {
+        clientId: auth.clientId,
+        rotate: false,
+        reuse: 'reject',
+        policy: record ? policyFor(record.grant) : { accessTtlS, refresh: true },
+      });
       if (isRefusal(renewed)) return tokenError(400, 'invalid_grant', 'The refresh token is invalid or expired.');
       return tokenAnswer({ ...renewed, refreshToken: presented });
     }
@@ -242,7 +253,12 @@ export async function startChatworkEmulator(options: EmulatorOptions & { alsoReg
 
 /** [oauth] Response: "application/json"; fields access_token, refresh_token, token_type "Bearer", expires_in (seconds), scope. */
 function tokenAnswer(tokens: IssuedTokens): EmulatorAnswer {
-  const body: Record<string, unknown> = { access_token: tokens.accessToken, token_type: 'Bearer', expires_in: tokens.expiresIn, scope: tokens.scopes.join(' ') };
+  const body: Record<string, unknown> = {
+    access_token: tokens.accessToken,
+    token_type: 'Bearer',
+    expires_in: tokens.expiresIn,
+    scope: tokens.scopes.join(' '),
+  };
   if (tokens.refreshToken) body.refresh_token = tokens.refreshToken;
   return json(200, body, { pragma: 'no-cache' });
 }

@@ -137,7 +137,12 @@ export class DoorkeeperServer {
     if (challenge && (!method || !['plain', 'S256'].includes(method))) return errorPage(400, DOORKEEPER_MESSAGES.invalid_code_challenge_method);
 
     const consent = consentOf(req);
-    if (!consent) return text(200, `<!doctype html><title>Authorization required</title><p>Authorize the application to use your ${siteName} account?</p>`, 'text/html; charset=utf-8');
+    if (!consent)
+      return text(
+        200,
+        `<!doctype html><title>Authorization required</title><p>Authorize the application to use your ${siteName} account?</p>`,
+        'text/html; charset=utf-8',
+      );
     // [dk-authz] destroy (Deny) → CodeRequest#deny → access_denied, redirected with the state.
     if (!consent.approved) return redirectBack(redirectUri, { error: 'access_denied', error_description: DOORKEEPER_MESSAGES.access_denied, state });
     const code = this.newToken();
@@ -192,7 +197,12 @@ export class DoorkeeperServer {
     if (!redirectUriMatches(redirectUri, grant.redirectUri)) return this.tokenError('invalid_grant', DOORKEEPER_MESSAGES.invalid_grant);
     // validate_code_verifier: no verifier only without a challenge; a verifier without a challenge fails.
     if (verifier || grant.challenge) {
-      const computed = grant.challenge?.method === 'S256' ? createHash('sha256').update(verifier ?? '').digest('base64url') : verifier;
+      const computed =
+        grant.challenge?.method === 'S256'
+          ? createHash('sha256')
+              .update(verifier ?? '')
+              .digest('base64url')
+          : verifier;
       if (!grant.challenge || computed !== grant.challenge.value) return this.tokenError('invalid_grant', DOORKEEPER_MESSAGES.invalid_grant);
     }
     // before_successful_response: the grant is revoked, a new token row created (reuse_access_token
@@ -253,7 +263,8 @@ export class DoorkeeperServer {
    */
   authenticate(req: EmulatorRequest): { presented?: string; row?: DoorkeeperTokenRow } {
     const header = String(req.headers.authorization ?? '');
-    const presented = (/^Bearer /i.test(header) ? header.replace(/^Bearer /i, '') : undefined) || req.query.get('access_token') || req.query.get('bearer_token') || undefined;
+    const presented =
+      (/^Bearer /i.test(header) ? header.replace(/^Bearer /i, '') : undefined) || req.query.get('access_token') || req.query.get('bearer_token') || undefined;
     const row = presented ? this.byAccessToken.get(presented) : undefined;
     if (row?.previousRefreshToken) {
       const previous = this.byRefreshToken.get(row.previousRefreshToken);
@@ -326,7 +337,11 @@ export class DoorkeeperServer {
       ...extras,
     };
     if (row.scopes.length) body.scope = row.scopes.join(' ');
-    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache', pragma: 'no-cache' }, body: JSON.stringify(body) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+      body: JSON.stringify(body),
+    };
   }
 
   /** [dk-errors] ErrorResponse: 401 for invalid_client, else 400; JSON body; WWW-Authenticate always. */
@@ -407,4 +422,3 @@ export function redirectUriMatches(candidate: string, registered: string): boole
 function errorPage(status: number, description: string): EmulatorAnswer {
   return text(status, `<!doctype html><title>An error has occurred</title><h1>An error has occurred</h1><p>${description}</p>`, 'text/html; charset=utf-8');
 }
-

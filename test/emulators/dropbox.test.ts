@@ -44,18 +44,34 @@ async function authorize(extra: Record<string, string> = {}): Promise<{ code: st
 }
 
 const exchange = (fields: Record<string, string>, headers: Record<string, string> = { authorization: basic }) =>
-  post(TOKEN_URL, { 'content-type': 'application/x-www-form-urlencoded', ...headers }, new URLSearchParams({ grant_type: 'authorization_code', redirect_uri: client.redirectUri, ...fields }).toString());
+  post(
+    TOKEN_URL,
+    { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    new URLSearchParams({ grant_type: 'authorization_code', redirect_uri: client.redirectUri, ...fields }).toString(),
+  );
 
 test("the app's own requests: code exchange, refresh without rotation, profile, revocation", async () => {
   const { code, verifier } = await authorize();
-  const request = buildTokenRequest(provider, client, { type: 'authorization_code', code, codeVerifier: verifier, redirectUri: client.redirectUri, requestedScopes: ['account_info.read'] });
+  const request = buildTokenRequest(provider, client, {
+    type: 'authorization_code',
+    code,
+    codeVerifier: verifier,
+    redirectUri: client.redirectUri,
+    requestedScopes: ['account_info.read'],
+  });
   const tokens = await post(request.url, request.headers, request.body);
   expect(tokens.status).toBe(200);
   expect(tokens.body).toMatchObject({ token_type: 'bearer', expires_in: 14400, scope: 'account_info.read' });
   expect(tokens.body.access_token).toMatch(/^sl\./);
   expect(tokens.body.refresh_token).toBeTruthy();
 
-  const previous = { accessToken: tokens.body.access_token, tokenType: 'bearer', refreshToken: tokens.body.refresh_token as string, obtainedAt: Date.now(), scopes: ['account_info.read'] };
+  const previous = {
+    accessToken: tokens.body.access_token,
+    tokenType: 'bearer',
+    refreshToken: tokens.body.refresh_token as string,
+    obtainedAt: Date.now(),
+    scopes: ['account_info.read'],
+  };
   const refresh = buildTokenRequest(provider, client, { type: 'refresh_token', previous });
   for (let i = 0; i < 2; i++) {
     const renewed = await post(refresh.url, refresh.headers, refresh.body); // the same refresh token, twice: no rotation
@@ -71,32 +87,52 @@ test("the app's own requests: code exchange, refresh without rotation, profile, 
 
   const [revoke] = buildRevocationRequests(provider, client, previous);
   expect(await post(revoke.request.url, revoke.request.headers, revoke.request.body)).toEqual({ status: 200, body: null });
-  expect(await post(ACCOUNT_URL, { authorization: `Bearer ${previous.accessToken}` })).toEqual({ status: 401, body: { error_summary: 'invalid_access_token/..', error: { '.tag': 'invalid_access_token' } } });
+  expect(await post(ACCOUNT_URL, { authorization: `Bearer ${previous.accessToken}` })).toEqual({
+    status: 401,
+    body: { error_summary: 'invalid_access_token/..', error: { '.tag': 'invalid_access_token' } },
+  });
   // Revoking the access token disables its refresh token too.
-  expect((await post(refresh.url, refresh.headers, refresh.body)).body).toEqual({ error: 'invalid_grant', error_description: 'refresh token is invalid or revoked' });
+  expect((await post(refresh.url, refresh.headers, refresh.body)).body).toEqual({
+    error: 'invalid_grant',
+    error_description: 'refresh token is invalid or revoked',
+  });
 });
 
 test('client authentication: Basic or POST parameters, never a wrong or missing secret', async () => {
   const { code, verifier } = await authorize();
   expect((await exchange({ code, code_verifier: verifier, client_id: client.clientId, client_secret: client.clientSecret }, {})).status).toBe(200);
   const wrong = await authorize();
-  expect(await exchange({ code: wrong.code, code_verifier: wrong.verifier }, { authorization: `Basic ${Buffer.from(`${client.clientId}:nope`).toString('base64')}` })).toEqual({ status: 400, body: { error: 'invalid_client: Invalid client_id or client_secret' } });
+  expect(
+    await exchange(
+      { code: wrong.code, code_verifier: wrong.verifier },
+      { authorization: `Basic ${Buffer.from(`${client.clientId}:nope`).toString('base64')}` },
+    ),
+  ).toEqual({ status: 400, body: { error: 'invalid_client: Invalid client_id or client_secret' } });
   const none = await authorize();
   expect((await exchange({ code: none.code, code_verifier: none.verifier }, {})).body.error).toBe('invalid_request');
 });
 
 test('redirect_uri, the PKCE verifier and single use are checked at the exchange', async () => {
   const missing = await authorize();
-  const noRedirect = await post(TOKEN_URL, { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, new URLSearchParams({ grant_type: 'authorization_code', code: missing.code, code_verifier: missing.verifier }).toString());
+  const noRedirect = await post(
+    TOKEN_URL,
+    { 'content-type': 'application/x-www-form-urlencoded', authorization: basic },
+    new URLSearchParams({ grant_type: 'authorization_code', code: missing.code, code_verifier: missing.verifier }).toString(),
+  );
   expect(noRedirect).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'redirect_uri mismatch' } });
   const other = await authorize();
-  expect((await exchange({ code: other.code, code_verifier: other.verifier, redirect_uri: `${client.redirectUri}x` })).body.error_description).toBe('redirect_uri mismatch');
+  expect((await exchange({ code: other.code, code_verifier: other.verifier, redirect_uri: `${client.redirectUri}x` })).body.error_description).toBe(
+    'redirect_uri mismatch',
+  );
   const badVerifier = await authorize();
   expect((await exchange({ code: badVerifier.code, code_verifier: 'x'.repeat(43) })).body.error).toBe('invalid_grant');
 
   const { code, verifier } = await authorize();
   expect((await exchange({ code, code_verifier: verifier })).status).toBe(200);
-  expect(await exchange({ code, code_verifier: verifier })).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: "code doesn't exist or has expired" } });
+  expect(await exchange({ code, code_verifier: verifier })).toEqual({
+    status: 400,
+    body: { error: 'invalid_grant', error_description: "code doesn't exist or has expired" },
+  });
 });
 
 test('RPC bodies, expired tokens, online access and denial', async () => {
@@ -105,8 +141,14 @@ test('RPC bodies, expired tokens, online access and denial', async () => {
   expect(tokens.body.refresh_token).toBeUndefined();
   const bearer = { authorization: `Bearer ${tokens.body.access_token}` };
   expect((await post(ACCOUNT_URL, { ...bearer, 'content-type': 'application/json' }, 'null')).status).toBe(200);
-  expect(await post(ACCOUNT_URL, { ...bearer, 'content-type': 'application/json' })).toMatchObject({ status: 400, body: expect.stringContaining('could not decode input as JSON') });
-  expect(await post(ACCOUNT_URL, { ...bearer, 'content-type': 'application/x-www-form-urlencoded' }, 'a=b')).toMatchObject({ status: 400, body: expect.stringContaining('Bad HTTP "Content-Type" header') });
+  expect(await post(ACCOUNT_URL, { ...bearer, 'content-type': 'application/json' })).toMatchObject({
+    status: 400,
+    body: expect.stringContaining('could not decode input as JSON'),
+  });
+  expect(await post(ACCOUNT_URL, { ...bearer, 'content-type': 'application/x-www-form-urlencoded' }, 'a=b')).toMatchObject({
+    status: 400,
+    body: expect.stringContaining('Bad HTTP "Content-Type" header'),
+  });
   emulator.expireAccessToken(tokens.body.access_token);
   expect((await post(ACCOUNT_URL, bearer)).body.error['.tag']).toBe('expired_access_token');
 

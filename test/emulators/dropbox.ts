@@ -84,17 +84,23 @@ export async function startDropboxEmulator(options: EmulatorOptions): Promise<Pr
     // [authorize] PKCE: code_challenge "Should be between 43 and 128 characters"; code_challenge_method "S256 or plain".
     const challenge = q.get('code_challenge');
     const method = q.get('code_challenge_method') ?? 'plain';
-    if (challenge && (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge) || !['S256', 'plain'].includes(method))) return errorPage('Invalid code_challenge or code_challenge_method');
+    if (challenge && (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge) || !['S256', 'plain'].includes(method)))
+      return errorPage('Invalid code_challenge or code_challenge_method');
     // [authorize] scope: space-separated; one the app has not enabled is refused with invalid_scope
     // (RFC 6749 §4.1.2.1; Dropbox does not document this answer).
     const askedScopes = (q.get('scope') ?? '').split(' ').filter(Boolean);
     const unknown = askedScopes.find((scope) => !APP_SCOPES.includes(scope));
-    if (unknown) return redirectBack(asked, { error: 'invalid_scope', error_description: `Unknown or disabled scope: ${unknown}`, state: q.get('state') ?? undefined });
+    if (unknown)
+      return redirectBack(asked, { error: 'invalid_scope', error_description: `Unknown or disabled scope: ${unknown}`, state: q.get('state') ?? undefined });
     const consent = consentOf(req);
     if (!consent) return text(200, '<!doctype html><title>Dropbox - API Request Authorization</title>', 'text/html; charset=utf-8');
     // [authorize] on refusal the user is sent back with error=access_denied (RFC 6749 §4.1.2.1) and an error_description.
     if (!consent.approved) {
-      return redirectBack(asked, { error: 'access_denied', error_description: 'The user chose not to give your app access to their Dropbox account.', state: q.get('state') ?? undefined });
+      return redirectBack(asked, {
+        error: 'access_denied',
+        error_description: 'The user chose not to give your app access to their Dropbox account.',
+        state: q.get('state') ?? undefined,
+      });
     }
     const code = grants.issueCode({
       clientId: client.clientId,
@@ -125,7 +131,8 @@ export async function startDropboxEmulator(options: EmulatorOptions): Promise<Pr
     // authentication"; client_secret is left out only with PKCE ("code_verifier … Only used for PKCE").
     if (auth.method === 'none' && !auth.clientId) return tokenError('invalid_request', 'No auth function available for given request');
     const sameIdTwice = auth.method !== 'both' || params.get('client_id') === null || params.get('client_id') === auth.clientId;
-    const secretOk = auth.method === 'none' || (auth.clientSecret === client.clientSecret && (auth.method !== 'both' || params.get('client_secret') === auth.clientSecret));
+    const secretOk =
+      auth.method === 'none' || (auth.clientSecret === client.clientSecret && (auth.method !== 'both' || params.get('client_secret') === auth.clientSecret));
     if (auth.clientId !== client.clientId || !sameIdTwice || !secretOk) return json(400, { error: 'invalid_client: Invalid client_id or client_secret' });
 
     const grantType = params.get('grant_type');
@@ -151,7 +158,11 @@ export async function startDropboxEmulator(options: EmulatorOptions): Promise<Pr
       redirectUriRequired: true,
     });
     if (isRefusal(issued)) {
-      const description = issued.reason.startsWith('redirect_uri') ? 'redirect_uri mismatch' : issued.reason.startsWith('PKCE') || issued.reason.startsWith('code_verifier') ? 'invalid code verifier' : "code doesn't exist or has expired";
+      const description = issued.reason.startsWith('redirect_uri')
+        ? 'redirect_uri mismatch'
+        : issued.reason.startsWith('PKCE') || issued.reason.startsWith('code_verifier')
+          ? 'invalid code verifier'
+          : "code doesn't exist or has expired";
       return tokenError('invalid_grant', description);
     }
     if (auth.method === 'none' && !issued.challenge) return json(400, { error: 'invalid_client: Invalid client_id or client_secret' });
@@ -213,7 +224,10 @@ function rpcRefusal(req: EmulatorRequest, route: string): EmulatorAnswer | undef
   if (!type && !body) return undefined;
   const jsonTypes = ['application/json', 'application/json; charset=utf-8', 'text/plain; charset=dropbox-cors-hack'];
   if (!jsonTypes.includes(type.toLowerCase())) {
-    return text(400, `${prefix}Bad HTTP "Content-Type" header: "${type}".  Expecting one of "application/json", "application/json; charset=utf-8", "text/plain; charset=dropbox-cors-hack".`);
+    return text(
+      400,
+      `${prefix}Bad HTTP "Content-Type" header: "${type}".  Expecting one of "application/json", "application/json; charset=utf-8", "text/plain; charset=dropbox-cors-hack".`,
+    );
   }
   if (body !== 'null') return text(400, `${prefix}request body: could not decode input as JSON`);
   return undefined;
@@ -247,7 +261,16 @@ function fullAccount(account: EmulatedAccount): Record<string, unknown> {
   const [given, ...rest] = account.name.split(' ');
   return {
     account_id: accountIdOf(account),
-    name: { given_name: given, surname: rest.join(' '), familiar_name: given, display_name: account.name, abbreviated_name: account.name.split(' ').map((part) => part[0]).join('') },
+    name: {
+      given_name: given,
+      surname: rest.join(' '),
+      familiar_name: given,
+      display_name: account.name,
+      abbreviated_name: account.name
+        .split(' ')
+        .map((part) => part[0])
+        .join(''),
+    },
     email: account.email,
     email_verified: true,
     disabled: false,
@@ -265,7 +288,11 @@ function accountIdOf(account: EmulatedAccount): string {
 }
 
 function errorPage(message: string): EmulatorAnswer {
-  return text(400, `<!doctype html><title>Dropbox - 400</title><p>It seems the app you were using submitted a bad request.</p><p>${message}</p>`, 'text/html; charset=utf-8');
+  return text(
+    400,
+    `<!doctype html><title>Dropbox - 400</title><p>It seems the app you were using submitted a bad request.</p><p>${message}</p>`,
+    'text/html; charset=utf-8',
+  );
 }
 
 export { ACCOUNTS };

@@ -52,8 +52,16 @@ const user = (on: ProviderEmulator, accessToken: string, headers: Record<string,
 
 test("the app's own code exchange: JSON asked for, a non-expiring token, no refresh token, granted scopes comma-separated", async () => {
   const { code, verifier } = await authorize(oauthApp, ['read:user', 'repo', 'made:up']);
-  const request = buildTokenRequest(provider, client, { type: 'authorization_code', code, codeVerifier: verifier, redirectUri: client.redirectUri, requestedScopes: [] });
-  const answer = (await (await fetch(at(request.url, oauthApp), { method: 'POST', headers: request.headers, body: request.body })).json()) as { access_token: string };
+  const request = buildTokenRequest(provider, client, {
+    type: 'authorization_code',
+    code,
+    codeVerifier: verifier,
+    redirectUri: client.redirectUri,
+    requestedScopes: [],
+  });
+  const answer = (await (await fetch(at(request.url, oauthApp), { method: 'POST', headers: request.headers, body: request.body })).json()) as {
+    access_token: string;
+  };
   expect(answer).toEqual({ access_token: expect.stringMatching(/^gho_/), scope: 'read:user,repo', token_type: 'bearer' });
   const profile = await user(oauthApp, answer.access_token);
   expect(await profile.json()).toMatchObject({ login: 'alice' });
@@ -79,8 +87,12 @@ test('refuses HTTP Basic client authentication, a wrong secret, a wrong verifier
     body: new URLSearchParams({ code, code_verifier: verifier }).toString(),
   });
   expect(await viaBasic.json()).toMatchObject({ error: 'incorrect_client_credentials' });
-  expect(JSON.parse((await token(oauthApp, { code, code_verifier: verifier, client_secret: 'wrong' })).body)).toMatchObject({ error: 'incorrect_client_credentials' });
-  expect(JSON.parse((await token(oauthApp, { code, code_verifier: verifier, redirect_uri: 'https://evil.example/cb' })).body)).toMatchObject({ error: 'redirect_uri_mismatch' });
+  expect(JSON.parse((await token(oauthApp, { code, code_verifier: verifier, client_secret: 'wrong' })).body)).toMatchObject({
+    error: 'incorrect_client_credentials',
+  });
+  expect(JSON.parse((await token(oauthApp, { code, code_verifier: verifier, redirect_uri: 'https://evil.example/cb' })).body)).toMatchObject({
+    error: 'redirect_uri_mismatch',
+  });
   const second = await authorize(oauthApp);
   expect(JSON.parse((await token(oauthApp, { code: second.code, code_verifier: verifier })).body)).toMatchObject({ error: 'bad_verification_code' });
 });
@@ -110,12 +122,21 @@ test('DELETE /applications/{client_id}/token needs Basic client credentials, the
 test('expiring user tokens: ghu_/ghr_ pairs, a refresh token works once and retires the old access token', async () => {
   const { code, verifier } = await authorize(expiring);
   const first = JSON.parse((await token(expiring, { code, code_verifier: verifier })).body);
-  expect(first).toMatchObject({ access_token: expect.stringMatching(/^ghu_/), refresh_token: expect.stringMatching(/^ghr_/), expires_in: 28800, refresh_token_expires_in: 15897600 });
+  expect(first).toMatchObject({
+    access_token: expect.stringMatching(/^ghu_/),
+    refresh_token: expect.stringMatching(/^ghr_/),
+    expires_in: 28800,
+    refresh_token_expires_in: 15897600,
+  });
   const renewed = JSON.parse((await token(expiring, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body);
   expect(renewed.refresh_token).not.toBe(first.refresh_token);
   expect((await user(expiring, first.access_token)).status).toBe(401);
   expect((await user(expiring, renewed.access_token)).status).toBe(200);
-  expect(JSON.parse((await token(expiring, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body)).toMatchObject({ error: 'bad_refresh_token' });
+  expect(JSON.parse((await token(expiring, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body)).toMatchObject({
+    error: 'bad_refresh_token',
+  });
   // An OAuth app cannot refresh at all.
-  expect(JSON.parse((await token(oauthApp, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body)).toMatchObject({ error: 'bad_refresh_token' });
+  expect(JSON.parse((await token(oauthApp, { grant_type: 'refresh_token', refresh_token: first.refresh_token })).body)).toMatchObject({
+    error: 'bad_refresh_token',
+  });
 });

@@ -126,7 +126,13 @@ export async function startGitHubEmulator(options: EmulatorOptions & { variant?:
       // [refresh] only GitHub Apps with expiring user tokens can refresh.
       if (!expiring) return tokenError(req, 'bad_refresh_token', 'The refresh token passed is incorrect or expired.');
       // [refresh] "Once you use a refresh token, that refresh token and the old user access token will no longer work."
-      const renewed = grants.refresh(params.get('refresh_token') ?? undefined, { clientId: auth.clientId, rotate: true, reuse: 'reject', policy, retireAccessTokens: true });
+      const renewed = grants.refresh(params.get('refresh_token') ?? undefined, {
+        clientId: auth.clientId,
+        rotate: true,
+        reuse: 'reject',
+        policy,
+        retireAccessTokens: true,
+      });
       if (isRefusal(renewed)) return tokenError(req, 'bad_refresh_token', 'The refresh token passed is incorrect or expired.');
       return tokenAnswer(req, renewed);
     }
@@ -157,7 +163,11 @@ export async function startGitHubEmulator(options: EmulatorOptions & { variant?:
     }
     const token = jsonOf(req)?.access_token;
     if (typeof token !== 'string' || !grants.accessTokens.has(token)) {
-      return json(422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-token', status: '422' });
+      return json(422, {
+        message: 'Validation Failed',
+        documentation_url: 'https://docs.github.com/rest/apps/oauth-applications#delete-an-app-token',
+        status: '422',
+      });
     }
     grants.revokeGrantOf(token);
     return { status: 204 };
@@ -166,12 +176,19 @@ export async function startGitHubEmulator(options: EmulatorOptions & { variant?:
   // [user] GET /user; [user-agent] "Requests with no User-Agent header will be rejected."
   server.on('api.github.com', 'GET', '/user', (req) => {
     if (!req.headers['user-agent']) {
-      return text(403, 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).');
+      return text(
+        403,
+        'Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).',
+      );
     }
     const record = grants.liveAccessToken(bearerOf(req) ?? tokenFromHeader(req));
     if (!record) return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
     const { account } = record.grant;
-    return json(200, { login: account.login, id: Number(account.id), name: account.name, email: account.email, type: 'User' }, { 'x-oauth-scopes': record.scopes.join(', ') });
+    return json(
+      200,
+      { login: account.login, id: Number(account.id), name: account.name, email: account.email, type: 'User' },
+      { 'x-oauth-scopes': record.scopes.join(', ') },
+    );
   });
 
   return {
@@ -198,14 +215,17 @@ function tokenAnswer(req: EmulatorRequest, tokens: IssuedTokens): EmulatorAnswer
 
 /** [errors-token] errors come with HTTP 200, in the format the Accept header asked for. */
 function tokenError(req: EmulatorRequest, error: string, description: string): EmulatorAnswer {
-  const fields = { error, error_description: description, error_uri: `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${error.replace(/_/g, '-')}` };
+  const fields = {
+    error,
+    error_description: description,
+    error_uri: `https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#${error.replace(/_/g, '-')}`,
+  };
   return wantsJson(req) ? json(200, fields) : formAnswer(200, fields);
 }
 
 function wantsJson(req: EmulatorRequest): boolean {
   return String(req.headers.accept ?? '').includes('application/json');
 }
-
 
 /** The REST API also takes `Authorization: token <token>` ([user] examples use Bearer). */
 function tokenFromHeader(req: EmulatorRequest): string | undefined {

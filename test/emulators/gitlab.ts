@@ -26,15 +26,7 @@
  * doorkeeper.ts, shared with redmine.ts.
  */
 import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import {
-  lifecycleOf,
-  EmulatorServer,
-  json,
-  type EmulatedAccount,
-  type EmulatorAnswer,
-  type EmulatorOptions,
-  type ProviderEmulator,
-} from './kit';
+import { lifecycleOf, EmulatorServer, json, type EmulatedAccount, type EmulatorAnswer, type EmulatorOptions, type ProviderEmulator } from './kit';
 import { DoorkeeperServer } from './doorkeeper';
 
 export const GITLAB_DOCS = [
@@ -130,7 +122,11 @@ export async function startGitLabEmulator(options: EmulatorOptions & { site?: st
     // [provider] read_user "Grants read-only access to the authenticated user's profile through the
     // /user API endpoint"; api and read_api cover every GET. [gl-guard] otherwise 403 insufficient_scope.
     if (!row.scopes.some((scope) => scope === 'api' || scope === 'read_api' || scope === 'read_user')) {
-      return json(403, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token.', scope: 'api read_api read_user' });
+      return json(403, {
+        error: 'insufficient_scope',
+        error_description: 'The request requires higher privileges than provided by the access token.',
+        scope: 'api read_api read_user',
+      });
     }
     const { account } = row;
     return json(200, {
@@ -160,7 +156,11 @@ export async function startGitLabEmulator(options: EmulatorOptions & { site?: st
 }
 
 function invalidToken(description: string): EmulatorAnswer {
-  return json(401, { error: 'invalid_token', error_description: description }, { 'www-authenticate': `Bearer realm="The API", error="invalid_token", error_description="${description}"` });
+  return json(
+    401,
+    { error: 'invalid_token', error_description: description },
+    { 'www-authenticate': `Bearer realm="The API", error="invalid_token", error_description="${description}"` },
+  );
 }
 
 /** [oidc] ID tokens, signed RS256; the key pair is made on first use (keeps emulators without openid fast). */
@@ -196,7 +196,9 @@ class IdTokenSigner {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const { n, e } = publicKey.export({ format: 'jwk' });
       // RFC 7638 thumbprint as the key id.
-      const kid = createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+      const kid = createHash('sha256')
+        .update(JSON.stringify({ e, kty: 'RSA', n }))
+        .digest('base64url');
       this.keys = { privateKey, jwk: { kty: 'RSA', n, e, kid, use: 'sig', alg: 'RS256' } };
     }
     return this.keys;

@@ -80,7 +80,11 @@ describe('Google emulator', () => {
     const { code, verifier } = await offlineCode();
     const tokens = await exchange(code, verifier);
     expect(tokens.status).toBe(200);
-    expect(tokens.body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, scope: 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile' });
+    expect(tokens.body).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 3599,
+      scope: 'openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile',
+    });
     expect(String(tokens.body.id_token).split('.')).toHaveLength(3);
     const refreshToken = String(tokens.body.refresh_token);
 
@@ -111,9 +115,18 @@ describe('Google emulator', () => {
     const { code, verifier } = await offlineCode();
     const fields = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: client.redirectUri };
     const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
-    expect(await post('https://oauth2.googleapis.com/token', fields, { authorization: basic })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-    expect(await post('https://oauth2.googleapis.com/token', { ...fields, client_id: client.clientId })).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
-    expect(await token({ ...fields, client_secret: 'wrong' })).toMatchObject({ status: 401, body: { error: 'invalid_client', error_description: 'Unauthorized' } });
+    expect(await post('https://oauth2.googleapis.com/token', fields, { authorization: basic })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+    expect(await post('https://oauth2.googleapis.com/token', { ...fields, client_id: client.clientId })).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request' },
+    });
+    expect(await token({ ...fields, client_secret: 'wrong' })).toMatchObject({
+      status: 401,
+      body: { error: 'invalid_client', error_description: 'Unauthorized' },
+    });
   });
 
   it('refuses a missing or different redirect_uri, at the token endpoint and the authorization page', async () => {
@@ -130,7 +143,10 @@ describe('Google emulator', () => {
 
   it('refuses a wrong PKCE verifier and a replayed code', async () => {
     const wrong = await offlineCode();
-    expect(await exchange(wrong.code, pkce().verifier)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'Invalid code verifier.' } });
+    expect(await exchange(wrong.code, pkce().verifier)).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'Invalid code verifier.' },
+    });
 
     const { code, verifier } = await offlineCode();
     const first = await exchange(code, verifier);
@@ -164,7 +180,8 @@ describe('Google emulator', () => {
     emulator.removeAppAccess('bob');
     expect(await token({ grant_type: 'refresh_token', refresh_token: refresh })).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     const { verifier: v2, challenge } = pkce();
-    const again = (await authorize({ test_account: 'bob', access_type: 'offline', code_challenge: challenge, code_challenge_method: 'S256' })).get('code') ?? '';
+    const again =
+      (await authorize({ test_account: 'bob', access_type: 'offline', code_challenge: challenge, code_challenge_method: 'S256' })).get('code') ?? '';
     expect((await exchange(again, v2)).body.refresh_token).toEqual(expect.any(String));
   });
 

@@ -91,7 +91,11 @@ export async function startGoogleEmulator(options: EmulatorOptions): Promise<Goo
     // [authorize] redirect_uri: "Required … must exactly match one of the authorized redirect URIs for the OAuth 2.0 client".
     if (!redirectUri) return errorPage(400, 'invalid_request', 'Missing required parameter: redirect_uri');
     if (redirectUri !== client.redirectUri) {
-      return errorPage(400, 'redirect_uri_mismatch', `The redirect URI in the request, ${redirectUri}, does not match the ones authorized for the OAuth client.`);
+      return errorPage(
+        400,
+        'redirect_uri_mismatch',
+        `The redirect URI in the request, ${redirectUri}, does not match the ones authorized for the OAuth client.`,
+      );
     }
     // [authorize] response_type: "Required … set the parameter value to code for web server applications".
     if (q.get('response_type') !== 'code') return errorPage(400, 'invalid_request', 'Invalid response_type: must be code');
@@ -233,7 +237,11 @@ export async function startGoogleEmulator(options: EmulatorOptions): Promise<Goo
   server.on('openidconnect.googleapis.com', 'GET', '/v1/userinfo', (req) => {
     const record = grants.liveAccessToken(bearerOf(req));
     if (!record) {
-      return json(401, { error: 'invalid_request', error_description: 'Invalid Credentials' }, { 'www-authenticate': `Bearer realm="${ISSUER}/", error="invalid_token"` });
+      return json(
+        401,
+        { error: 'invalid_request', error_description: 'Invalid Credentials' },
+        { 'www-authenticate': `Bearer realm="${ISSUER}/", error="invalid_token"` },
+      );
     }
     return json(200, claimsOf(record.grant.account, record.scopes));
   });
@@ -277,7 +285,11 @@ function oauthError(status: number, error: string, description: string): Emulato
 
 /** [errors-authorize] Google's own error page ("Error 400: redirect_uri_mismatch"). */
 function errorPage(status: number, error: string, detail: string): EmulatorAnswer {
-  return text(status, `<!doctype html><title>Error ${status}: ${error}</title><p>Access blocked: this app's request is invalid</p><p>Error ${status}: ${error}</p><p>${escapeHtml(detail)}</p>`, 'text/html; charset=utf-8');
+  return text(
+    status,
+    `<!doctype html><title>Error ${status}: ${error}</title><p>Access blocked: this app's request is invalid</p><p>Error ${status}: ${error}</p><p>${escapeHtml(detail)}</p>`,
+    'text/html; charset=utf-8',
+  );
 }
 
 const escapeHtml = (value: string): string => value.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -287,7 +299,9 @@ function claimsOf(account: EmulatedAccount, scopes: string[]): Record<string, un
   const [given, ...family] = account.name.split(' ');
   return {
     sub: googleSub(account),
-    ...(scopes.includes(SCOPE_URL.profile) ? { name: account.name, given_name: given, family_name: family.join(' '), picture: `https://lh3.googleusercontent.com/a/${account.login}` } : {}),
+    ...(scopes.includes(SCOPE_URL.profile)
+      ? { name: account.name, given_name: given, family_name: family.join(' '), picture: `https://lh3.googleusercontent.com/a/${account.login}` }
+      : {}),
     ...(scopes.includes(SCOPE_URL.email) ? { email: account.email, email_verified: true } : {}),
   };
 }

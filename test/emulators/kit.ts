@@ -210,8 +210,23 @@ export class GrantBook {
   private grants = 0;
 
   /** A code for this grant; 10 minutes at most (RFC 6749 §4.1.2), single use. */
-  issueCode(args: { clientId: string; account: EmulatedAccount; scopes: string[]; redirectUri?: string; challenge?: { value: string; method: string }; extra?: Record<string, string>; prefix?: string }): string {
-    const grant: Grant = { id: `grant-${++this.grants}`, clientId: args.clientId, account: args.account, scopes: args.scopes, revoked: false, extra: args.extra ?? {} };
+  issueCode(args: {
+    clientId: string;
+    account: EmulatedAccount;
+    scopes: string[];
+    redirectUri?: string;
+    challenge?: { value: string; method: string };
+    extra?: Record<string, string>;
+    prefix?: string;
+  }): string {
+    const grant: Grant = {
+      id: `grant-${++this.grants}`,
+      clientId: args.clientId,
+      account: args.account,
+      scopes: args.scopes,
+      revoked: false,
+      extra: args.extra ?? {},
+    };
     const code = opaque(args.prefix ?? 'code-', 16);
     this.codes.set(code, { grant, redirectUri: args.redirectUri, challenge: args.challenge, expiresAt: Date.now() + 10 * 60_000, redeemed: false, issued: [] });
     return code;
@@ -223,7 +238,10 @@ export class GrantBook {
    * and with the PKCE verifier when a challenge was given (RFC 7636 §4.6). A replayed code revokes
    * what it issued (RFC 6749 §4.1.2).
    */
-  redeemCode(code: string | undefined, args: { clientId: string | undefined; redirectUri: string | undefined; verifier: string | undefined; redirectUriRequired: boolean }): IssuedCode | GrantRefusal {
+  redeemCode(
+    code: string | undefined,
+    args: { clientId: string | undefined; redirectUri: string | undefined; verifier: string | undefined; redirectUriRequired: boolean },
+  ): IssuedCode | GrantRefusal {
     const issued = code ? this.codes.get(code) : undefined;
     if (!issued) return refused('invalid_grant', 'unknown authorization code');
     if (issued.redeemed) {
@@ -247,12 +265,21 @@ export class GrantBook {
   issueTokens(grant: Grant, policy: IssuePolicy, from?: IssuedCode): IssuedTokens {
     const now = Date.now();
     const accessToken = opaque(policy.accessPrefix ?? 'at-');
-    this.accessTokens.set(accessToken, { grant, scopes: grant.scopes, expiresAt: policy.accessTtlS === undefined ? undefined : now + policy.accessTtlS * 1000, revoked: false });
+    this.accessTokens.set(accessToken, {
+      grant,
+      scopes: grant.scopes,
+      expiresAt: policy.accessTtlS === undefined ? undefined : now + policy.accessTtlS * 1000,
+      revoked: false,
+    });
     from?.issued.push(accessToken);
     let refreshToken: string | undefined;
     if (policy.refresh) {
       refreshToken = opaque(policy.refreshPrefix ?? 'rt-');
-      this.refreshTokens.set(refreshToken, { grant, state: 'active', expiresAt: policy.refreshTtlS === undefined ? undefined : now + policy.refreshTtlS * 1000 });
+      this.refreshTokens.set(refreshToken, {
+        grant,
+        state: 'active',
+        expiresAt: policy.refreshTtlS === undefined ? undefined : now + policy.refreshTtlS * 1000,
+      });
       from?.issued.push(refreshToken);
     }
     return { accessToken, refreshToken, expiresIn: policy.accessTtlS, refreshExpiresIn: policy.refresh ? policy.refreshTtlS : undefined, scopes: grant.scopes };
@@ -374,9 +401,10 @@ export class EmulatorServer {
   ) {}
 
   static async start(): Promise<EmulatorServer> {
-    let self: EmulatorServer | undefined;
+    // The server's handler needs the EmulatorServer, which needs the listening server's port.
+    const holder: { self?: EmulatorServer } = {};
     const server = createServer((req, res) => {
-      void self!.dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req).then((answer) => {
+      void holder.self!.dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, req).then((answer) => {
         res.writeHead(answer.status, answer.headers ?? {});
         res.end(answer.body ?? '');
       });
@@ -388,8 +416,8 @@ export class EmulatorServer {
     });
     const address = server.address();
     if (!address || typeof address === 'string') throw new Error('emulator: no port');
-    self = new EmulatorServer(server, `http://127.0.0.1:${address.port}`);
-    return self;
+    holder.self = new EmulatorServer(server, `http://127.0.0.1:${address.port}`);
+    return holder.self;
   }
 
   on(host: string, method: string, path: string | RegExp, handler: RouteHandler): this {
@@ -432,7 +460,8 @@ export class EmulatorServer {
       const req: EmulatorRequest = { method, host, path, query: url.searchParams, headers, body: Buffer.concat(chunks).toString('utf8') };
       const route = this.routes.find((r) => r.host === host && r.method === method && (typeof r.path === 'string' ? r.path === path : r.path.test(path)));
       if (route) answer = await route.handler(req);
-      else if (this.routes.some((r) => r.host === host && (typeof r.path === 'string' ? r.path === path : r.path.test(path)))) answer = text(405, 'method not allowed');
+      else if (this.routes.some((r) => r.host === host && (typeof r.path === 'string' ? r.path === path : r.path.test(path))))
+        answer = text(405, 'method not allowed');
       else answer = text(404, 'not found');
     } catch (error) {
       answer = text(500, `emulator error: ${error instanceof Error ? error.message : String(error)}`);
@@ -488,11 +517,18 @@ export function tokenCallOf(params: URLSearchParams | undefined, auth: ClientAut
 export function jsonParams(req: EmulatorRequest): URLSearchParams | undefined {
   const body = jsonOf(req);
   if (!body) return undefined;
-  return new URLSearchParams(Object.entries(body).filter(([, v]) => typeof v === 'string' || typeof v === 'number').map(([k, v]): [string, string] => [k, String(v)]));
+  return new URLSearchParams(
+    Object.entries(body)
+      .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+      .map(([k, v]): [string, string] => [k, String(v)]),
+  );
 }
 
 /** The part of a ProviderEmulator that its grants and its server answer. */
-export function lifecycleOf(grants: Pick<GrantBook, 'isAlive' | 'expireAccessToken'>, server: EmulatorServer): Pick<ProviderEmulator, 'isAlive' | 'expireAccessToken' | 'close'> {
+export function lifecycleOf(
+  grants: Pick<GrantBook, 'isAlive' | 'expireAccessToken'>,
+  server: EmulatorServer,
+): Pick<ProviderEmulator, 'isAlive' | 'expireAccessToken' | 'close'> {
   return { isAlive: (token) => grants.isAlive(token), expireAccessToken: (token) => grants.expireAccessToken(token), close: () => server.close() };
 }
 
@@ -500,7 +536,9 @@ export function lifecycleOf(grants: Pick<GrantBook, 'isAlive' | 'expireAccessTok
 export function recordTokenCall(calls: TokenCall[], call: Omit<TokenCall, 'status' | 'error'>, answer: EmulatorAnswer): EmulatorAnswer {
   let error: string | undefined;
   try {
-    const parsed = answer.body?.trim().startsWith('{') ? (JSON.parse(answer.body) as Record<string, unknown>) : Object.fromEntries(new URLSearchParams(answer.body ?? ''));
+    const parsed = answer.body?.trim().startsWith('{')
+      ? (JSON.parse(answer.body) as Record<string, unknown>)
+      : Object.fromEntries(new URLSearchParams(answer.body ?? ''));
     if (typeof parsed.error === 'string') error = parsed.error;
   } catch {
     // not an OAuth error body

@@ -52,7 +52,11 @@ async function authorize(params: Record<string, string> = {}): Promise<URLSearch
 async function token(fields: Record<string, string>, opts: { tenant?: string; headers?: Record<string, string>; secretInBody?: boolean } = {}) {
   const body = new URLSearchParams({ client_id: client.clientId, ...(opts.secretInBody === false ? {} : { client_secret: client.clientSecret }), ...fields });
   const url = emulator.server.resolve(new URL(`https://login.microsoftonline.com/${opts.tenant ?? TENANT}/oauth2/v2.0/token`));
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...opts.headers }, body: body.toString() });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...opts.headers },
+    body: body.toString(),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -79,7 +83,10 @@ describe('Microsoft Entra ID emulator', () => {
     expect(tokens.status).toBe(200);
     expect(tokens.body).toMatchObject({ token_type: 'Bearer', expires_in: 3599, scope: 'User.Read' });
     expect(String(tokens.body.id_token).split('.')).toHaveLength(3);
-    expect(await me(String(tokens.body.access_token))).toMatchObject({ status: 200, body: { userPrincipalName: `alice@${TENANT}`, displayName: 'Alice Example' } });
+    expect(await me(String(tokens.body.access_token))).toMatchObject({
+      status: 200,
+      body: { userPrincipalName: `alice@${TENANT}`, displayName: 'Alice Example' },
+    });
 
     const first = String(tokens.body.refresh_token);
     const renewed = await token({ grant_type: 'refresh_token', refresh_token: first });

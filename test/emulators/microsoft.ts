@@ -58,7 +58,15 @@ const GRAPH = 'https://graph.microsoft.com/';
 /** [scopes] "The Microsoft identity platform implementation of OpenID Connect has a few well-defined scopes". */
 const OIDC_SCOPES = new Set(['openid', 'email', 'profile', 'offline_access']);
 /** [graph-me] Delegated permissions that allow GET /me, least privileged first. */
-const ME_PERMISSIONS = new Set(['user.read', 'user.readwrite', 'user.readbasic.all', 'user.read.all', 'user.readwrite.all', 'directory.read.all', 'directory.readwrite.all']);
+const ME_PERMISSIONS = new Set([
+  'user.read',
+  'user.readwrite',
+  'user.readbasic.all',
+  'user.read.all',
+  'user.readwrite.all',
+  'directory.read.all',
+  'directory.readwrite.all',
+]);
 
 export interface MicrosoftEmulatorOptions extends EmulatorOptions {
   /** The tenant's verified domain, used in the URL path and in user principal names. */
@@ -98,7 +106,13 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
   const tokenCalls: TokenCall[] = [];
   // [auth-code] "expires_in": 3599 in every example (access tokens last 60–90 minutes);
   // [refresh-tokens] "90 days for all other scenarios" than single-page apps.
-  const policy: IssuePolicy = { accessTtlS: options.accessTtlS ?? 3599, refresh: true, refreshTtlS: 90 * 24 * 3600, accessPrefix: 'eyJ0eXAiOiJKV1Qi.', refreshPrefix: '1.AQ' };
+  const policy: IssuePolicy = {
+    accessTtlS: options.accessTtlS ?? 3599,
+    refresh: true,
+    refreshTtlS: 90 * 24 * 3600,
+    accessPrefix: 'eyJ0eXAiOiJKV1Qi.',
+    refreshPrefix: '1.AQ',
+  };
   /** Accounts that consented to the app (users-may-consent). */
   const consented = new Set<string>();
   const upnOf = (account: EmulatedAccount) => `${account.login}@${tenant.includes('.') ? tenant : 'contoso.onmicrosoft.com'}`;
@@ -117,10 +131,18 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     }
     // [aadsts] AADSTS9002332: an app for Microsoft Entra users only on /consumers.
     if (named === 'consumers') {
-      return { error: 'invalid_request', code: 9002332, message: `Application '${client.clientId}'(Emulated app) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.` };
+      return {
+        error: 'invalid_request',
+        code: 9002332,
+        message: `Application '${client.clientId}'(Emulated app) is configured for use by Azure Active Directory users only. Please do not use the /consumers endpoint to serve this request.`,
+      };
     }
     // [aadsts] AADSTS90002 InvalidTenantName: the only tenant that exists here is the app's.
-    return { error: 'invalid_request', code: 90002, message: `Tenant '${named}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.` };
+    return {
+      error: 'invalid_request',
+      code: 90002,
+      message: `Tenant '${named}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    };
   }
 
   // [auth-code] GET https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize
@@ -131,20 +153,33 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     if (wrongTenant) return errorPage(wrongTenant);
     // [aadsts] AADSTS700016: "The application wasn't found in the directory/tenant".
     if (q.get('client_id') !== client.clientId) {
-      return errorPage({ error: 'unauthorized_client', code: 700016, message: `Application with identifier '${q.get('client_id') ?? ''}' was not found in the directory '${tenant}'.` });
+      return errorPage({
+        error: 'unauthorized_client',
+        code: 700016,
+        message: `Application with identifier '${q.get('client_id') ?? ''}' was not found in the directory '${tenant}'.`,
+      });
     }
     // [auth-code] redirect_uri: "required … must exactly match one of the redirect URIs you registered";
     // [aadsts] AADSTS900971 "No reply address provided.", AADSTS50011 InvalidReplyTo.
     const redirectUri = q.get('redirect_uri');
     if (!redirectUri) return errorPage({ error: 'invalid_request', code: 900971, message: 'No reply address provided.' });
     if (redirectUri !== client.redirectUri) {
-      return errorPage({ error: 'invalid_request', code: 50011, message: `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.clientId}'.` });
+      return errorPage({
+        error: 'invalid_request',
+        code: 50011,
+        message: `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.clientId}'.`,
+      });
     }
     const state = q.get('state') ?? undefined;
     // [auth-code] "Error responses may also be sent to the redirect_uri": error and error_description.
     const fail = (e: AadError) => redirectBack(redirectUri, { error: e.error, error_description: `AADSTS${e.code}: ${e.message}`, state });
     // [auth-code] response_type "Must include code"; this emulator does not do the hybrid flow.
-    if (q.get('response_type') !== 'code') return fail({ error: 'unsupported_response_type', code: 70005, message: "The provided value for the input parameter 'response_type' is not allowed for this request." });
+    if (q.get('response_type') !== 'code')
+      return fail({
+        error: 'unsupported_response_type',
+        code: 70005,
+        message: "The provided value for the input parameter 'response_type' is not allowed for this request.",
+      });
     // [auth-code] response_mode: query is the default for a code; the others are not emulated.
     if ((q.get('response_mode') ?? 'query') !== 'query') return text(501, 'emulator: only response_mode=query is emulated');
     // [auth-code] scope: required.
@@ -159,8 +194,10 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     // "If excluded, code_challenge is assumed to be plaintext".
     const challenge = q.get('code_challenge');
     const method = q.get('code_challenge_method') ?? 'plain';
-    if (challenge && method !== 'S256' && method !== 'plain') return fail({ error: 'invalid_request', code: 501491, message: 'Invalid code_challenge_method.' });
-    if (!challenge && q.get('code_challenge_method')) return fail({ error: 'invalid_request', code: 50147, message: 'The size of the code challenge parameter is not valid.' });
+    if (challenge && method !== 'S256' && method !== 'plain')
+      return fail({ error: 'invalid_request', code: 501491, message: 'Invalid code_challenge_method.' });
+    if (!challenge && q.get('code_challenge_method'))
+      return fail({ error: 'invalid_request', code: 50147, message: 'The size of the code challenge parameter is not valid.' });
 
     const consent = consentOf(req);
     if (!consent) return text(200, '<!doctype html><title>Sign in to your account</title>', 'text/html; charset=utf-8');
@@ -173,12 +210,20 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
       // gets an error or the admin consent request form ([aadsts] AADSTS90094 AdminConsentRequired),
       // and is not sent back to the app.
       if (prompt === 'consent') {
-        return text(200, `<!doctype html><title>Need admin approval</title><p>Need admin approval</p><p>AADSTS90094: Admin consent is required for the permissions requested by this application.</p>`, 'text/html; charset=utf-8');
+        return text(
+          200,
+          `<!doctype html><title>Need admin approval</title><p>Need admin approval</p><p>AADSTS90094: Admin consent is required for the permissions requested by this application.</p>`,
+          'text/html; charset=utf-8',
+        );
       }
     } else {
       // [auth-code] prompt=none: "If the request can't be completed silently … returns an interaction_required error".
       if (prompt === 'none' && !consented.has(account.login)) {
-        return fail({ error: 'interaction_required', code: 65001, message: `The user or administrator has not consented to use the application with ID '${client.clientId}'.` });
+        return fail({
+          error: 'interaction_required',
+          code: 65001,
+          message: `The user or administrator has not consented to use the application with ID '${client.clientId}'.`,
+        });
       }
       consented.add(account.login);
     }
@@ -213,15 +258,33 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     // [auth-code] client_secret "required for confidential web apps … The Basic auth pattern of instead
     // providing credentials in the Authorization header, per RFC 6749 is also supported": both methods
     // are accepted, one at a time (RFC 6749 §2.3.1: "MUST NOT use more than one authentication method").
-    if (auth.method === 'both') return aadError(400, { error: 'invalid_request', code: 90023, message: 'The request contains client credentials both in the Authorization header and in the body.' });
+    if (auth.method === 'both')
+      return aadError(400, {
+        error: 'invalid_request',
+        code: 90023,
+        message: 'The request contains client credentials both in the Authorization header and in the body.',
+      });
     if (!auth.clientId) return aadError(400, missing('client_id'));
     if (auth.clientId !== client.clientId) {
-      return aadError(400, { error: 'unauthorized_client', code: 700016, message: `Application with identifier '${auth.clientId}' was not found in the directory '${tenant}'.` });
+      return aadError(400, {
+        error: 'unauthorized_client',
+        code: 700016,
+        message: `Application with identifier '${auth.clientId}' was not found in the directory '${tenant}'.`,
+      });
     }
     // [aadsts] AADSTS7000218 / AADSTS7000215, both invalid_client ("Client authentication failed").
-    if (auth.method === 'none') return aadError(401, { error: 'invalid_client', code: 7000218, message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." });
+    if (auth.method === 'none')
+      return aadError(401, {
+        error: 'invalid_client',
+        code: 7000218,
+        message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      });
     if (auth.clientSecret !== client.clientSecret) {
-      return aadError(401, { error: 'invalid_client', code: 7000215, message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.` });
+      return aadError(401, {
+        error: 'invalid_client',
+        code: 7000215,
+        message: `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.`,
+      });
     }
     if (grantType === 'authorization_code') return codeGrant(params);
     if (grantType === 'refresh_token') return refreshGrant(params);
@@ -235,19 +298,40 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     const redirectUri = params.get('redirect_uri');
     if (!redirectUri) return aadError(400, missing('redirect_uri'));
     if (redirectUri !== client.redirectUri) {
-      return aadError(400, { error: 'invalid_request', code: 50011, message: `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.clientId}'.` });
+      return aadError(400, {
+        error: 'invalid_request',
+        code: 50011,
+        message: `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${client.clientId}'.`,
+      });
     }
-    const issued = grants.redeemCode(code, { clientId: client.clientId, redirectUri, verifier: params.get('code_verifier') ?? undefined, redirectUriRequired: true });
+    const issued = grants.redeemCode(code, {
+      clientId: client.clientId,
+      redirectUri,
+      verifier: params.get('code_verifier') ?? undefined,
+      redirectUriRequired: true,
+    });
     if (isRefusal(issued)) {
       // [auth-code] invalid_grant: "The authorization code or PKCE code verifier is invalid or has expired."
       switch (issued.reason) {
         case 'authorization code already used':
-          return aadError(400, { error: 'invalid_grant', code: 54005, message: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' });
+          return aadError(400, {
+            error: 'invalid_grant',
+            code: 54005,
+            message: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+          });
         case 'PKCE verification failed':
         case 'code_verifier sent but no challenge was given':
-          return aadError(400, { error: 'invalid_grant', code: 501481, message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' });
+          return aadError(400, {
+            error: 'invalid_grant',
+            code: 501481,
+            message: 'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+          });
         case 'authorization code expired':
-          return aadError(400, { error: 'invalid_grant', code: 70008, message: 'The provided authorization code or refresh token has expired due to inactivity.' });
+          return aadError(400, {
+            error: 'invalid_grant',
+            code: 70008,
+            message: 'The provided authorization code or refresh token has expired due to inactivity.',
+          });
         default:
           return aadError(400, { error: 'invalid_grant', code: 9002313, message: 'Invalid request. Request is malformed or invalid.' });
       }
@@ -272,12 +356,21 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     if (isRefusal(renewed) || !record) {
       const reason = isRefusal(renewed) ? renewed.reason : 'unknown refresh token';
       if (reason === 'refresh token revoked') {
-        return aadError(400, { error: 'invalid_grant', code: 50173, message: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' });
+        return aadError(400, {
+          error: 'invalid_grant',
+          code: 50173,
+          message: 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.',
+        });
       }
       if (reason === 'refresh token expired') {
-        return aadError(400, { error: 'invalid_grant', code: 700082, message: 'The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90.00:00:00.' });
+        return aadError(400, {
+          error: 'invalid_grant',
+          code: 700082,
+          message: 'The refresh token has expired due to inactivity. The token was issued on a date and was inactive for 90.00:00:00.',
+        });
       }
-      if (reason === 'refresh token issued to another client') return aadError(400, { error: 'invalid_grant', code: 70000, message: 'Provided grant is invalid or malformed.' });
+      if (reason === 'refresh token issued to another client')
+        return aadError(400, { error: 'invalid_grant', code: 70000, message: 'Provided grant is invalid or malformed.' });
       return aadError(400, { error: 'invalid_grant', code: 9002313, message: 'Invalid request. Request is malformed or invalid.' });
     }
     // [auth-code] refresh scope: optional, "equivalent to or a subset of the scopes requested in the original authorization_code request leg".
@@ -293,9 +386,16 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
   function notConsented(grant: Grant, scope: string | null): EmulatorAnswer | undefined {
     if (scope === null) return undefined;
     const granted = new Set(grant.scopes.map(normalize));
-    const extra = scope.split(' ').filter(Boolean).filter((s) => !granted.has(normalize(s)));
+    const extra = scope
+      .split(' ')
+      .filter(Boolean)
+      .filter((s) => !granted.has(normalize(s)));
     if (!extra.length) return undefined;
-    return aadError(400, { error: 'invalid_grant', code: 65001, message: `The user or administrator has not consented to use the application with ID '${client.clientId}'. Send an interactive authorization request for this user and resource.` });
+    return aadError(400, {
+      error: 'invalid_grant',
+      code: 65001,
+      message: `The user or administrator has not consented to use the application with ID '${client.clientId}'. Send an interactive authorization request for this user and resource.`,
+    });
   }
 
   function tokenAnswer(grant: Grant, tokens: IssuedTokens): Record<string, unknown> {
@@ -346,7 +446,11 @@ export async function startMicrosoftEmulator(options: MicrosoftEmulatorOptions):
     const record = grants.liveAccessToken(bearer);
     if (!record) {
       const known = grants.accessTokens.get(bearer);
-      return graphError(401, 'InvalidAuthenticationToken', known ? 'Lifetime validation failed, the token is expired.' : 'IDX14100: JWT is not well formed, there are no dots (.).');
+      return graphError(
+        401,
+        'InvalidAuthenticationToken',
+        known ? 'Lifetime validation failed, the token is expired.' : 'IDX14100: JWT is not well formed, there are no dots (.).',
+      );
     }
     // [graph-me] least privileged delegated permission: User.Read; [graph-errors] 403 otherwise.
     if (!record.scopes.some((scope) => ME_PERMISSIONS.has(normalize(scope)))) {
@@ -394,13 +498,20 @@ function normalize(scope: string): string {
 }
 
 /** [aadsts] AADSTS900144: "The request body must contain the following parameter: '{name}'." */
-const missing = (name: string): AadError => ({ error: 'invalid_request', code: 900144, message: `The request body must contain the following parameter: '${name}'.` });
+const missing = (name: string): AadError => ({
+  error: 'invalid_request',
+  code: 900144,
+  message: `The request body must contain the following parameter: '${name}'.`,
+});
 
 /** [auth-code] / [aadsts] the token endpoint's error body. */
 function aadError(status: number, e: AadError): EmulatorAnswer {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return json(status, {
     error: e.error,
     error_description: `AADSTS${e.code}: ${e.message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
@@ -415,7 +526,11 @@ function aadError(status: number, e: AadError): EmulatorAnswer {
 /** The sign-in error page Entra shows when it cannot send the user back to the app. */
 function errorPage(e: AadError): EmulatorAnswer {
   const message = `AADSTS${e.code}: ${e.message}`.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-  return text(400, `<!doctype html><title>Sign in to your account</title><p>Sorry, but we're having trouble signing you in.</p><p>${message}</p>`, 'text/html; charset=utf-8');
+  return text(
+    400,
+    `<!doctype html><title>Sign in to your account</title><p>Sorry, but we're having trouble signing you in.</p><p>${message}</p>`,
+    'text/html; charset=utf-8',
+  );
 }
 
 /** [graph-errors] `{"error": {"code", "message", "innerError": {…}}}`. */
@@ -423,8 +538,15 @@ function graphError(status: number, code: string, message: string): EmulatorAnsw
   const requestId = randomUUID();
   return json(
     status,
-    { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId } } },
-    status === 401 ? { 'www-authenticate': 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"' } : {},
+    {
+      error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId } },
+    },
+    status === 401
+      ? {
+          'www-authenticate':
+            'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"',
+        }
+      : {},
   );
 }
 

@@ -47,12 +47,19 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
     if (q.get('client_id') !== client.clientId || q.get('redirect_uri') !== client.redirectUri) return text(400, 'unknown client or redirect_uri');
     if (q.get('response_type') !== 'code') return redirectBack(client.redirectUri, { error: 'unsupported_response_type', state: q.get('state') ?? undefined });
     const challenge = q.get('code_challenge');
-    if (!challenge || q.get('code_challenge_method') !== 'S256') return redirectBack(client.redirectUri, { error: 'invalid_request', error_description: 'PKCE S256 required', state: q.get('state') ?? undefined });
+    if (!challenge || q.get('code_challenge_method') !== 'S256')
+      return redirectBack(client.redirectUri, { error: 'invalid_request', error_description: 'PKCE S256 required', state: q.get('state') ?? undefined });
     const consent = consentOf(req);
     if (!consent) return text(200, '<!doctype html><title>Sign in</title>', 'text/html');
     if (!consent.approved) return redirectBack(client.redirectUri, { error: 'access_denied', state: q.get('state') ?? undefined });
     const scopes = (q.get('scope') ?? '').split(' ').filter(Boolean);
-    const code = grants.issueCode({ clientId: client.clientId, account: consent.account, scopes, redirectUri: client.redirectUri, challenge: { value: challenge, method: 'S256' } });
+    const code = grants.issueCode({
+      clientId: client.clientId,
+      account: consent.account,
+      scopes,
+      redirectUri: client.redirectUri,
+      challenge: { value: challenge, method: 'S256' },
+    });
     return redirectBack(client.redirectUri, { code, state: q.get('state') ?? undefined });
   });
 
@@ -64,7 +71,10 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
     const answer = (): EmulatorAnswer => {
       if (!params) return error(400, 'invalid_request', 'form body required');
       if (auth.method !== 'client_secret_basic' || auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret) {
-        return { ...error(401, 'invalid_client', 'client authentication failed'), headers: { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="oauth"' } };
+        return {
+          ...error(401, 'invalid_client', 'client authentication failed'),
+          headers: { 'content-type': 'application/json', 'www-authenticate': 'Basic realm="oauth"' },
+        };
       }
       const grantType = params.get('grant_type');
       if (grantType === 'authorization_code') {
@@ -81,7 +91,13 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
         return json(200, { access_token: tokens.accessToken, token_type: 'Bearer', refresh_token: tokens.refreshToken, scope: tokens.scopes.join(' ') });
       }
       if (grantType === 'refresh_token') {
-        const renewed = grants.refresh(params.get('refresh_token') ?? undefined, { clientId: auth.clientId, rotate: true, reuse: 'revoke-grant', policy, retireAccessTokens: true });
+        const renewed = grants.refresh(params.get('refresh_token') ?? undefined, {
+          clientId: auth.clientId,
+          rotate: true,
+          reuse: 'revoke-grant',
+          policy,
+          retireAccessTokens: true,
+        });
         if (isRefusal(renewed)) return error(400, renewed.error, renewed.reason);
         return json(200, { access_token: renewed.accessToken, token_type: 'Bearer', refresh_token: renewed.refreshToken, scope: renewed.scopes.join(' ') });
       }
@@ -94,7 +110,8 @@ export async function startPlainOAuth2Emulator(options: EmulatorOptions): Promis
   server.on(HOST, 'POST', '/revoke', (req) => {
     const params = formOf(req);
     const auth = clientAuthOf(req, params);
-    if (auth.method !== 'client_secret_basic' || auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret) return error(401, 'invalid_client', 'client authentication failed');
+    if (auth.method !== 'client_secret_basic' || auth.clientId !== client.clientId || auth.clientSecret !== client.clientSecret)
+      return error(401, 'invalid_client', 'client authentication failed');
     const token = params?.get('token');
     if (token) grants.revokeGrantOf(token);
     return { status: 200, body: '' };

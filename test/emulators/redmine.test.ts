@@ -41,7 +41,11 @@ const code = async () => (await authorize()).searchParams.get('code')!;
 const post = (path: string, fields: Record<string, string>, authorization: string | undefined = BASIC) =>
   fetch(at(path), { method: 'POST', headers: { accept: 'application/json', ...(authorization ? { authorization } : {}) }, body: new URLSearchParams(fields) });
 const exchange = (codeValue: string, fields: Record<string, string> = {}, authorization?: string) =>
-  post('/oauth/token', { grant_type: 'authorization_code', code: codeValue, redirect_uri: CLIENT.redirectUri, code_verifier: VERIFIER, ...fields }, authorization);
+  post(
+    '/oauth/token',
+    { grant_type: 'authorization_code', code: codeValue, redirect_uri: CLIENT.redirectUri, code_verifier: VERIFIER, ...fields },
+    authorization,
+  );
 const refresh = (token: string) => post('/oauth/token', { grant_type: 'refresh_token', refresh_token: token });
 const me = (token: string) => fetch(at('/users/current.json'), { headers: { authorization: `Bearer ${token}` } });
 
@@ -80,7 +84,12 @@ test('redirect_uri and PKCE: missing or different redirect_uri, wrong verifier, 
   expect((await exchange(value, {}, BASIC)).status).toBe(200);
   expect(await (await exchange(value, {}, BASIC)).json()).toMatchObject({ error: 'invalid_grant' });
   // An unknown scope is an error page at Redmine, not a redirect.
-  const page = await fetch(at(`/oauth/authorize?client_id=${CLIENT.clientId}&redirect_uri=${encodeURIComponent(CLIENT.redirectUri)}&response_type=code&scope=no_such_permission&test_account=alice`), { redirect: 'manual' });
+  const page = await fetch(
+    at(
+      `/oauth/authorize?client_id=${CLIENT.clientId}&redirect_uri=${encodeURIComponent(CLIENT.redirectUri)}&response_type=code&scope=no_such_permission&test_account=alice`,
+    ),
+    { redirect: 'manual' },
+  );
   expect(page.status).toBe(400);
 });
 

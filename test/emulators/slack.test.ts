@@ -48,8 +48,17 @@ async function authorize(decision: 'approve' | 'deny' = 'approve', on = emulator
   return new URL(response.headers.get('location')!);
 }
 
-const exchange = (code: string, fields: Record<string, string> = {}, headers: Record<string, string> = { authorization: basic(client.clientId, client.clientSecret) }, on = emulator) =>
-  call('https://slack.com/api/oauth.v2.access', { headers: { 'content-type': form, ...headers }, body: new URLSearchParams({ code, redirect_uri: client.redirectUri, ...fields }).toString() }, on);
+const exchange = (
+  code: string,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = { authorization: basic(client.clientId, client.clientSecret) },
+  on = emulator,
+) =>
+  call(
+    'https://slack.com/api/oauth.v2.access',
+    { headers: { 'content-type': form, ...headers }, body: new URLSearchParams({ code, redirect_uri: client.redirectUri, ...fields }).toString() },
+    on,
+  );
 
 test("the app's own requests: code exchange, auth.test, auth.revoke", async () => {
   const code = (await authorize()).searchParams.get('code')!;
@@ -63,27 +72,46 @@ test("the app's own requests: code exchange, auth.test, auth.revoke", async () =
   const token = answer.authed_user.access_token as string;
 
   const profile = buildProfileRequest(provider);
-  const me = (await (await fetch(at(profile.url), { method: profile.method, headers: { ...profile.headers, authorization: `Bearer ${token}` } })).json()) as Record<string, any>;
+  const me = (await (
+    await fetch(at(profile.url), { method: profile.method, headers: { ...profile.headers, authorization: `Bearer ${token}` } })
+  ).json()) as Record<string, any>;
   expect(me).toMatchObject({ ok: true, user: 'alice', user_id: 'U1001' });
 
   const [revoke] = buildRevocationRequests(provider, client, { accessToken: token, tokenType: 'user', obtainedAt: Date.now(), scopes: [] });
   expect(await call(revoke.request.url, { headers: revoke.request.headers })).toEqual({ ok: true, revoked: true });
   expect(await call('https://slack.com/api/auth.test', { headers: { authorization: `Bearer ${token}` } })).toEqual({ ok: false, error: 'token_revoked' });
-  expect(await exchange('', { grant_type: 'refresh_token', refresh_token: answer.authed_user.refresh_token })).toEqual({ ok: false, error: 'invalid_refresh_token' });
+  expect(await exchange('', { grant_type: 'refresh_token', refresh_token: answer.authed_user.refresh_token })).toEqual({
+    ok: false,
+    error: 'invalid_refresh_token',
+  });
 });
 
 test('client authentication: Basic or body parameters, never a wrong or missing secret', async () => {
   const byBody = await exchange((await authorize()).searchParams.get('code')!, { client_id: client.clientId, client_secret: client.clientSecret }, {});
   expect(byBody.ok).toBe(true);
-  expect(await exchange((await authorize()).searchParams.get('code')!, {}, { authorization: basic(client.clientId, 'wrong') })).toEqual({ ok: false, error: 'bad_client_secret' });
+  expect(await exchange((await authorize()).searchParams.get('code')!, {}, { authorization: basic(client.clientId, 'wrong') })).toEqual({
+    ok: false,
+    error: 'bad_client_secret',
+  });
   expect(await exchange((await authorize()).searchParams.get('code')!, { client_id: client.clientId }, {})).toEqual({ ok: false, error: 'bad_client_secret' });
-  expect(await exchange((await authorize()).searchParams.get('code')!, {}, { authorization: basic('9999.0000', client.clientSecret) })).toEqual({ ok: false, error: 'invalid_client_id' });
+  expect(await exchange((await authorize()).searchParams.get('code')!, {}, { authorization: basic('9999.0000', client.clientSecret) })).toEqual({
+    ok: false,
+    error: 'invalid_client_id',
+  });
 });
 
 test('redirect_uri must repeat the authorization request; a code is single use', async () => {
   const missing = (await authorize()).searchParams.get('code')!;
-  expect(await call('https://slack.com/api/oauth.v2.access', { headers: { 'content-type': form, authorization: basic(client.clientId, client.clientSecret) }, body: `code=${missing}` })).toEqual({ ok: false, error: 'bad_redirect_uri' });
-  expect(await exchange((await authorize()).searchParams.get('code')!, { redirect_uri: `${client.redirectUri}/other` })).toEqual({ ok: false, error: 'bad_redirect_uri' });
+  expect(
+    await call('https://slack.com/api/oauth.v2.access', {
+      headers: { 'content-type': form, authorization: basic(client.clientId, client.clientSecret) },
+      body: `code=${missing}`,
+    }),
+  ).toEqual({ ok: false, error: 'bad_redirect_uri' });
+  expect(await exchange((await authorize()).searchParams.get('code')!, { redirect_uri: `${client.redirectUri}/other` })).toEqual({
+    ok: false,
+    error: 'bad_redirect_uri',
+  });
 
   const code = (await authorize()).searchParams.get('code')!;
   const first = await exchange(code);
@@ -101,7 +129,10 @@ test('rotation: the refreshed user token comes at the top level, and a refresh t
   expect(renewed.refresh_token).not.toBe(refreshToken);
   expect(await exchange('', { grant_type: 'refresh_token', refresh_token: refreshToken })).toEqual({ ok: false, error: 'invalid_refresh_token' });
   emulator.expireAccessToken(renewed.access_token);
-  expect(await call('https://slack.com/api/auth.test', { headers: { authorization: `Bearer ${renewed.access_token}` } })).toEqual({ ok: false, error: 'token_expired' });
+  expect(await call('https://slack.com/api/auth.test', { headers: { authorization: `Bearer ${renewed.access_token}` } })).toEqual({
+    ok: false,
+    error: 'token_expired',
+  });
   expect(await call('https://slack.com/api/auth.test', { headers: { authorization: 'Bearer xoxp-unknown' } })).toEqual({ ok: false, error: 'invalid_auth' });
 });
 

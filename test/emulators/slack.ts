@@ -164,7 +164,11 @@ export async function startSlackEmulator(options: EmulatorOptions & { rotation?:
     if ('error' in checked) return slackError(checked.error);
     const { account } = checked.grant;
     // [test] "Standard success response when used with a user token".
-    return json(200, { ok: true, url: TEAM.url, team: TEAM.name, user: account.login, team_id: TEAM.id, user_id: slackUserId(account.id), is_enterprise_install: false }, { 'x-oauth-scopes': checked.grant.scopes.join(',') });
+    return json(
+      200,
+      { ok: true, url: TEAM.url, team: TEAM.name, user: account.login, team_id: TEAM.id, user_id: slackUserId(account.id), is_enterprise_install: false },
+      { 'x-oauth-scopes': checked.grant.scopes.join(',') },
+    );
   });
 
   /** [web-api] common errors: not_authed (no token), invalid_auth (unknown), token_revoked, token_expired. */
@@ -194,7 +198,12 @@ export async function startSlackEmulator(options: EmulatorOptions & { rotation?:
  * bot token only when bot scopes were asked for (the "Sign in with Slack" example has none).
  */
 function codeAnswer(grant: Grant, tokens: IssuedTokens): Record<string, unknown> {
-  const authedUser: Record<string, unknown> = { id: slackUserId(grant.account.id), scope: tokens.scopes.join(','), access_token: tokens.accessToken, token_type: 'user' };
+  const authedUser: Record<string, unknown> = {
+    id: slackUserId(grant.account.id),
+    scope: tokens.scopes.join(','),
+    access_token: tokens.accessToken,
+    token_type: 'user',
+  };
   if (tokens.expiresIn !== undefined) authedUser.expires_in = tokens.expiresIn;
   if (tokens.refreshToken) authedUser.refresh_token = tokens.refreshToken;
   return { ok: true, app_id: APP_ID, authed_user: authedUser, team: { id: TEAM.id, name: TEAM.name }, enterprise: null, is_enterprise_install: false };
@@ -251,6 +260,5 @@ function slackUserId(accountId: string): string {
 function tokenParams(req: EmulatorRequest): URLSearchParams | undefined {
   return formOf(req) ?? jsonParams(req);
 }
-
 
 export { ACCOUNTS };

@@ -4,12 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-import {
-  startNodeOAuth2Server,
-  startOidcProvider,
-  type TestAuthServer,
-  type TestClientCredentials,
-} from '../support/auth-servers';
+import { startNodeOAuth2Server, startOidcProvider, type TestAuthServer, type TestClientCredentials } from '../support/auth-servers';
 import { authorizeAs } from '../support/user-agent';
 import { postWithClientAuth } from '../servers/node-oauth2-server';
 
@@ -72,11 +67,7 @@ describe.each(factories)('%s', (_name, start) => {
   }
 
   const exchange = (client: TestClientCredentials, code: string, verifier: string) =>
-    postWithClientAuth(
-      server.endpoints.token,
-      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier },
-      client,
-    );
+    postWithClientAuth(server.endpoints.token, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier }, client);
 
   it('runs a full code flow with PKCE S256: tokens, userinfo, introspection, revocation', async () => {
     const { callback, verifier } = await authorize(BASIC);

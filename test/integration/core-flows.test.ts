@@ -54,13 +54,23 @@ const kinds: ServerKind[] = [
       startNodeOAuth2Server({
         accessTokenLifetime: ACCESS_TTL_S,
         alwaysIssueNewRefreshToken: rotate,
-        clients: Object.values(CLIENTS).map((c) => ({ clientId: c.clientId, clientSecret: c.clientSecret, authMethod: c.authMethod, redirectUris: [REDIRECT_URI] })),
+        clients: Object.values(CLIENTS).map((c) => ({
+          clientId: c.clientId,
+          clientSecret: c.clientSecret,
+          authMethod: c.authMethod,
+          redirectUris: [REDIRECT_URI],
+        })),
       }),
     definition: (server, id, clientAuth) =>
       definitionFromPreset(findPreset('custom')!, {
         id,
         overrides: {
-          endpoints: { authorization: server.endpoints.authorization, token: server.endpoints.token, revocation: server.endpoints.revocation, userinfo: server.endpoints.userinfo },
+          endpoints: {
+            authorization: server.endpoints.authorization,
+            token: server.endpoints.token,
+            revocation: server.endpoints.revocation,
+            userinfo: server.endpoints.userinfo,
+          },
           scopes: { default: ['read'] },
           clientAuth,
           profile: { accountNamePath: 'preferred_username' },

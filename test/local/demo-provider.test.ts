@@ -435,13 +435,19 @@ describe('demo authorization server (tools/sandbox/demo-provider.ts)', () => {
 
       // PKCE is enforced: a wrong verifier is refused; then the right one, with Basic auth.
       const badPkce = await tokenRequest(d, {
-        grant_type: 'authorization_code', code: code ?? '', redirect_uri: REDIRECT_URI, code_verifier: pkce().verifier,
+        grant_type: 'authorization_code',
+        code: code ?? '',
+        redirect_uri: REDIRECT_URI,
+        code_verifier: pkce().verifier,
       });
       expect(badPkce.status).toBe(400);
       expect(badPkce.json.error).toBe('invalid_grant');
 
       const exchanged = await tokenRequest(d, {
-        grant_type: 'authorization_code', code: code ?? '', redirect_uri: REDIRECT_URI, code_verifier: verifier,
+        grant_type: 'authorization_code',
+        code: code ?? '',
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
       });
       expect(exchanged.status).toBe(200);
       const tokens = exchanged.json as unknown as TokenResponse;
@@ -458,7 +464,10 @@ describe('demo authorization server (tools/sandbox/demo-provider.ts)', () => {
       const me = await userinfo(d, tokens.access_token);
       expect(me.status).toBe(200);
       expect(me.json).toMatchObject({
-        sub: 'alice', preferred_username: 'alice', name: 'Alice Example', email: 'alice@example.test',
+        sub: 'alice',
+        preferred_username: 'alice',
+        name: 'Alice Example',
+        email: 'alice@example.test',
       });
 
       // Introspection with the client's credentials.

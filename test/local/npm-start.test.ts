@@ -13,7 +13,10 @@ const PROJECT_DIR = resolve(__dirname, '..', '..');
 
 function npmStart(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), ...args], { cwd: PROJECT_DIR, env: { ...process.env, NODE_ENV: 'development' } });
+    const child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), ...args], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, NODE_ENV: 'development' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -88,10 +91,14 @@ describe('npm start -- --verbose', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'oauth-verbose-'));
     const [port, providerPort] = [await freePort(), await freePort()];
-    child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), '--verbose', '--port', String(port), '--provider-port', String(providerPort), '--data-dir', dataDir], {
-      cwd: PROJECT_DIR,
-      env: { ...process.env, NODE_ENV: 'development' },
-    });
+    child = spawn(
+      process.execPath,
+      [join(PROJECT_DIR, 'scripts', 'start.mjs'), '--verbose', '--port', String(port), '--provider-port', String(providerPort), '--data-dir', dataDir],
+      {
+        cwd: PROJECT_DIR,
+        env: { ...process.env, NODE_ENV: 'development' },
+      },
+    );
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await printed(/is running: open http/, 'that it is running');

@@ -60,7 +60,11 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     expect(await harness.getSetting(APP_ID, 'provider1_client_secret')).toBe('gh-secret-value');
     // What `npm start` masks in the runtime's log entries: the settings the engine knows as PASSWORD.
     expect(harness.passwordSettings(APP_ID)).toEqual(
-      expect.arrayContaining([{ id: 'provider1_client_secret', value: 'gh-secret-value' }, { id: 'provider2_client_secret', value: '' }, { id: 'provider3_client_secret', value: '' }]),
+      expect.arrayContaining([
+        { id: 'provider1_client_secret', value: 'gh-secret-value' },
+        { id: 'provider2_client_secret', value: '' },
+        { id: 'provider3_client_secret', value: '' },
+      ]),
     );
     expect(harness.passwordSettings(APP_ID).every((setting) => setting.id.endsWith('_client_secret'))).toBe(true);
   });
@@ -80,14 +84,14 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     expect(help).toContain(`\`${harness.baseUrl}/api/apps/public/${APP_ID}/complete\``);
   });
 
-  it('answers in the user\'s language', async () => {
+  it("answers in the user's language", async () => {
     const help = await command('bruno', 'help');
     expect(help).toContain('/oauth connect github');
     expect(help).toContain('Verfügbare Anbieter');
     expect(await command('bruno', 'status')).toContain('nicht verbunden');
   });
 
-  it('answers /oauth status with each provider and the user\'s connection state', async () => {
+  it("answers /oauth status with each provider and the user's connection state", async () => {
     const status = await command('alice', 'status');
     expect(status).toContain('GitHub: not connected');
   });
@@ -129,7 +133,9 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     expect(allowed).toContain('(`corp`)');
 
     await configure({ outbound_allowed_hosts: '', provider3_site: 'http://127.0.0.1:8080/realms/corp' });
-    expect(await command('ada', 'help')).toContain('Provider 3 is skipped: setting \\"allow_http_loopback\\": provider3_site (issuer) uses plain http on the loopback host 127.0.0.1');
+    expect(await command('ada', 'help')).toContain(
+      'Provider 3 is skipped: setting \\"allow_http_loopback\\": provider3_site (issuer) uses plain http on the loopback host 127.0.0.1',
+    );
     await configure({ provider3_enabled: false, provider3_site: '' });
     expect(await command('ada', 'help')).not.toContain('is skipped');
   });
@@ -168,7 +174,9 @@ describe('the permission check, live', () => {
       const consoleError = jest.spyOn(console, 'error').mockImplementation(() => undefined);
       try {
         await expect(variant.runCommand({ command: 'oauth', args: ['status'], userId: USERS.alice.id, roomId: ROOM.id })).rejects.toThrow();
-        expect(consoleError.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringMatching(/lacks the following permissions[\s\S]*persistence/));
+        expect(consoleError.mock.calls.map((call) => String(call[0]))).toContainEqual(
+          expect.stringMatching(/lacks the following permissions[\s\S]*persistence/),
+        );
       } finally {
         consoleError.mockRestore();
       }

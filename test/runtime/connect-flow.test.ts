@@ -91,7 +91,15 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     provider = await startOidcProvider({
       refreshPolicy,
       accessTokenTTL: 2,
-      clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: CLIENT.authMethod, redirect_uris: [completeUrl], rotateRefreshToken: true }],
+      clients: [
+        {
+          client_id: CLIENT.clientId,
+          client_secret: CLIENT.clientSecret,
+          token_endpoint_auth_method: CLIENT.authMethod,
+          redirect_uris: [completeUrl],
+          rotateRefreshToken: true,
+        },
+      ],
     });
     for (const user of Object.values(USERS)) harness.addUser(user);
     for (const room of Object.values(ROOMS)) harness.addRoom(room);
@@ -175,7 +183,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect(storedTokenOf('alice')!.accessToken).not.toBe(before.accessToken);
   });
 
-  it('two users never see each other\'s token', async () => {
+  it("two users never see each other's token", async () => {
     await connectThroughBrowser('bob', 'approve', 'bob');
     const alice = storedTokenOf('alice')!;
     const bob = storedTokenOf('bob')!;
@@ -206,7 +214,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     }
   });
 
-  it('a state from one user\'s link used with another account\'s code binds nothing', async () => {
+  it("a state from one user's link used with another account's code binds nothing", async () => {
     const aliceBefore = storedTokenOf('alice')!.accessToken;
     // Alice's link, started in the browser; the attacker (bob) completes the provider side with his own
     // account in his own authorization request, then swaps in alice's state.
@@ -219,7 +227,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect(storedTokenOf('alice')!.accessToken).toBe(aliceBefore);
   });
 
-  it('a prefetcher\'s visit of the link creates nothing; each press starts a flow that replaces the last; a bad link gets a 400 page', async () => {
+  it("a prefetcher's visit of the link creates nothing; each press starts a flow that replaces the last; a bad link gets a 400 page", async () => {
     const link = (await oauth('bob', 'connect')).buttons[0].url;
     const states = () => harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-state'));
     const before = states().length;

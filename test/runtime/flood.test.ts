@@ -52,9 +52,13 @@ function median(values: number[]): number {
  * ratio answered (both measured in the same run, on the same machine, so noise mostly cancels).
  */
 function report(label: string, first: number[], last: number[], records: Record<string, number>): number {
-  const kept = Object.entries(records).map(([kind, n]) => `${kind} ${n}`).join(', ');
+  const kept = Object.entries(records)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
   const ratio = median(last) / median(first);
-  process.stdout.write(`${label}: ${FLOOD} requests; median of the first 100 ${median(first).toFixed(1)} ms, of the last 100 ${median(last).toFixed(1)} ms (x${ratio.toFixed(2)}); records kept: ${kept}\n`);
+  process.stdout.write(
+    `${label}: ${FLOOD} requests; median of the first 100 ${median(first).toFixed(1)} ms, of the last 100 ${median(last).toFixed(1)} ms (x${ratio.toFixed(2)}); records kept: ${kept}\n`,
+  );
   return ratio;
 }
 
@@ -85,10 +89,17 @@ describe('floods on the real runtime', () => {
   it('a backlog of 7,000 expired pending records from before costs no request a timeout', async () => {
     for (let i = 0; i < 7000; i += 1) {
       const key = `expired-${i}`;
-      harness.seedRecord(APP_ID, [{ model: 'misc', id: 'oauth-state' }, { model: 'misc', id: `oauth-state:${key}` }], {
-        key,
-        record: { state: key, userId: USER.id, providerId: 'github', redirectUri: 'x', scopes: [], expiresAt: Date.now() - 60_000 - i },
-      });
+      harness.seedRecord(
+        APP_ID,
+        [
+          { model: 'misc', id: 'oauth-state' },
+          { model: 'misc', id: `oauth-state:${key}` },
+        ],
+        {
+          key,
+          record: { state: key, userId: USER.id, providerId: 'github', redirectUri: 'x', scopes: [], expiresAt: Date.now() - 60_000 - i },
+        },
+      );
     }
     const browser = new AppBrowser();
     const page = await browser.open(await connectLink());
@@ -118,7 +129,11 @@ describe('floods on the real runtime', () => {
     expect(recordsOf(`oauth-state@link:${new URL(link).searchParams.get('link')}`)).toBeLessThanOrEqual(CONCURRENCY);
     const last = await timed(100, press, 1);
     const linkId = new URL(link).searchParams.get('link');
-    const kept = { 'oauth-state of this link': recordsOf(`oauth-state@link:${linkId}`), 'oauth-state': recordsOf('oauth-state'), 'oauth-link': recordsOf('oauth-link') };
+    const kept = {
+      'oauth-state of this link': recordsOf(`oauth-state@link:${linkId}`),
+      'oauth-state': recordsOf('oauth-state'),
+      'oauth-link': recordsOf('oauth-link'),
+    };
     const ratio = report('link pressed', first, last, kept);
     expect(kept['oauth-state of this link']).toBe(1);
     expect(ratio).toBeLessThanOrEqual(2);

@@ -85,7 +85,10 @@ function announcedLinks(): Map<string, string | undefined> {
 async function connectLink(who: Who): Promise<string> {
   const before = harness.messages().length;
   await harness.runCommand({ command: 'oauth', args: ['connect'], userId: USERS[who].id, roomId: roomOf(who).id });
-  const reply = harness.messages().slice(before).find((m) => m.toUserId === USERS[who].id);
+  const reply = harness
+    .messages()
+    .slice(before)
+    .find((m) => m.toUserId === USERS[who].id);
   const url = /"url":"([^"]+\?link=[^"]+)"/.exec(JSON.stringify(reply?.blocks ?? []))?.[1];
   if (!url) throw new Error(`/oauth connect gave ${who} no Connect link`);
   mine.links.push(linkIdOf(url));
@@ -206,7 +209,37 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 const tokenArb = fc.string({ unit: fc.constantFrom(...B64URL), minLength: 43, maxLength: 43 });
 const headerCharArb = fc.oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((c) => String.fromCharCode(c));
 const headerTextArb = fc.string({ unit: headerCharArb, maxLength: 60 });
-const NASTY = ['', ' ', '%', '%%', '%zz', '%E0%A4%A', '%00', '%C0%AF', '%FF%FE', '%u0041', '+', '&', '=', '==', '?', '#', '\u0000', '\r\n', '\u202e', '\ud83d\ude00', '<script>alert(1)</script>', '../../etc/passwd', 'null', 'undefined', '[object Object]', '__proto__', '{"a":1}', 'a'.repeat(513), 'x'.repeat(4097)];
+const NASTY = [
+  '',
+  ' ',
+  '%',
+  '%%',
+  '%zz',
+  '%E0%A4%A',
+  '%00',
+  '%C0%AF',
+  '%FF%FE',
+  '%u0041',
+  '+',
+  '&',
+  '=',
+  '==',
+  '?',
+  '#',
+  '\u0000',
+  '\r\n',
+  '\u202e',
+  '\ud83d\ude00',
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'null',
+  'undefined',
+  '[object Object]',
+  '__proto__',
+  '{"a":1}',
+  'a'.repeat(513),
+  'x'.repeat(4097),
+];
 const textArb = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
@@ -215,13 +248,30 @@ const textArb = fc.oneof(
 );
 const nameArb: fc.Arbitrary<Value> = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom('link', 'state', 'code', 'iss', 'error', 'error_description', 'confirm').map((s) => ({ k: 'text' as const, s })) },
-  { weight: 1, arbitrary: fc.constantFrom('link[]', 'state[0]', 'LINK', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'error_uri').map((s) => ({ k: 'text' as const, s })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('link[]', 'state[0]', 'LINK', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'error_uri')
+      .map((s) => ({ k: 'text' as const, s })),
+  },
   { weight: 2, arbitrary: textArb.map((s) => ({ k: 'text' as const, s })) },
 );
 const valueArb: fc.Arbitrary<Value> = fc.oneof(
   { weight: 30, arbitrary: textArb.map((s) => ({ k: 'text' as const, s })) },
-  { weight: 10, arbitrary: fc.constantFrom('https://github.com', 'https://github.com/', 'access_denied', 'temporarily_unavailable', 'invalid_request', 'server_error').map((s) => ({ k: 'text' as const, s })) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), unit: fc.constantFrom('a', 'é', '%', '😀', '&', 'A-_'), n: fc.integer({ min: 1_000, max: 14_000 }) }) },
+  {
+    weight: 10,
+    arbitrary: fc
+      .constantFrom('https://github.com', 'https://github.com/', 'access_denied', 'temporarily_unavailable', 'invalid_request', 'server_error')
+      .map((s) => ({ k: 'text' as const, s })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('huge' as const),
+      unit: fc.constantFrom('a', 'é', '%', '😀', '&', 'A-_'),
+      n: fc.integer({ min: 1_000, max: 14_000 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), unit: fc.constantFrom('a', 'Z'), n: fc.integer({ min: 20_000, max: 60_000 }) }) },
   { weight: 15, arbitrary: fc.record({ k: fc.constant('link' as const), i: fc.nat() }) },
   { weight: 15, arbitrary: fc.record({ k: fc.constant('state' as const), i: fc.nat() }) },
@@ -235,13 +285,27 @@ const paramArb: fc.Arbitrary<Param> = fc.record({
   encoding: fc.constantFrom<Encoding>('pct', 'pct', 'raw', 'bytes', 'mangled'),
 });
 const cookiePartArb: fc.Arbitrary<CookiePart> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('browser' as const), v: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('pair' as const), name: fc.constantFrom('oauth_browser', 'OAUTH_BROWSER', ' oauth_browser', 'rc_uid', 'rc_token', 'x'), value: headerTextArb }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ k: fc.constant('browser' as const), v: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('pair' as const),
+      name: fc.constantFrom('oauth_browser', 'OAUTH_BROWSER', ' oauth_browser', 'rc_uid', 'rc_token', 'x'),
+      value: headerTextArb,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('raw' as const), s: headerTextArb }) },
 );
 const jsonBodyArb: fc.Arbitrary<Body> = fc.oneof(
   fc.record({ k: fc.constant('json' as const), value: fc.jsonValue({ maxDepth: 3 }) }),
-  fc.record({ k: fc.constant('jsonConfirm' as const), confirm: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })), extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) }),
+  fc.record({
+    k: fc.constant('jsonConfirm' as const),
+    confirm: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })),
+    extra: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  }),
 );
 const bodyArb: fc.Arbitrary<Body> = fc.oneof(
   { weight: 5, arbitrary: fc.constant({ k: 'none' as const }) },
@@ -250,14 +314,28 @@ const bodyArb: fc.Arbitrary<Body> = fc.oneof(
     arbitrary: fc.record({
       k: fc.constant('form' as const),
       params: fc.array(
-        fc.oneof(paramArb, fc.record({ name: fc.constant<Value>({ k: 'text', s: 'confirm' }), value: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })), encoding: fc.constant<Encoding>('pct') })),
+        fc.oneof(
+          paramArb,
+          fc.record({
+            name: fc.constant<Value>({ k: 'text', s: 'confirm' }),
+            value: fc.oneof(valueArb, fc.record({ k: fc.constant('secret' as const), i: fc.nat() })),
+            encoding: fc.constant<Encoding>('pct'),
+          }),
+        ),
         { maxLength: 4 },
       ),
     }),
   },
   { weight: 3, arbitrary: jsonBodyArb },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('bytes' as const), b: fc.uint8Array({ maxLength: 200 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), style: fc.constantFrom<'form' | 'json' | 'bytes'>('form', 'json', 'bytes'), n: fc.integer({ min: 10_000, max: 80_000 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('huge' as const),
+      style: fc.constantFrom<'form' | 'json' | 'bytes'>('form', 'json', 'bytes'),
+      n: fc.integer({ min: 10_000, max: 80_000 }),
+    }),
+  },
 );
 const CONTENT_TYPES = [
   'application/x-www-form-urlencoded',
@@ -274,7 +352,19 @@ const CONTENT_TYPES = [
   ';',
   '',
 ];
-const HEADER_NAMES = ['accept-language', 'origin', 'referer', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'accept', 'user-agent', 'authorization', 'sec-fetch-site', 'x-requested-with'];
+const HEADER_NAMES = [
+  'accept-language',
+  'origin',
+  'referer',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'accept',
+  'user-agent',
+  'authorization',
+  'sec-fetch-site',
+  'x-requested-with',
+];
 
 const randomSpecArb: fc.Arbitrary<Spec> = fc.record({
   endpoint: fc.constantFrom<'connect' | 'complete'>('connect', 'complete'),
@@ -284,7 +374,10 @@ const randomSpecArb: fc.Arbitrary<Spec> = fc.record({
     { weight: 5, arbitrary: fc.constant('POST') },
     { weight: 2, arbitrary: fc.constantFrom('HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS') },
   ),
-  params: fc.oneof({ weight: 5, arbitrary: fc.array(paramArb, { maxLength: 6 }) }, { weight: 1, arbitrary: fc.array(paramArb, { minLength: 7, maxLength: 40 }) }),
+  params: fc.oneof(
+    { weight: 5, arbitrary: fc.array(paramArb, { maxLength: 6 }) },
+    { weight: 1, arbitrary: fc.array(paramArb, { minLength: 7, maxLength: 40 }) },
+  ),
   separator: fc.constantFrom<Spec['separator']>('&', '&', '&', '&', ';', '&&'),
   cookies: fc.option(fc.array(cookiePartArb, { minLength: 1, maxLength: 4 }), { freq: 3, nil: null }),
   cookieJoin: fc.constantFrom<Spec['cookieJoin']>('; ', '; ', ';', ', '),
@@ -297,20 +390,23 @@ const randomSpecArb: fc.Arbitrary<Spec> = fc.record({
  * Well-formed but wrong: a real link, state or code where the endpoint looks for it, with a missing,
  * foreign, random or the right cookie, a confirmation that does not match, a few extra parameters.
  */
-const realOr = (real: fc.Arbitrary<Value>) => fc.oneof({ weight: 6, arbitrary: real }, { weight: 1, arbitrary: tokenArb.map((s) => ({ k: 'token' as const, s })) }, { weight: 1, arbitrary: valueArb });
+const realOr = (real: fc.Arbitrary<Value>) =>
+  fc.oneof({ weight: 6, arbitrary: real }, { weight: 1, arbitrary: tokenArb.map((s) => ({ k: 'token' as const, s })) }, { weight: 1, arbitrary: valueArb });
 const cleanParam = (name: string, value: fc.Arbitrary<Value>): fc.Arbitrary<Param> =>
   fc.record({ name: fc.constant<Value>({ k: 'text', s: name }), value, encoding: fc.constantFrom<Encoding>('pct', 'pct', 'pct', 'raw', 'mangled') });
 const browserCookieArb = (own: fc.Arbitrary<Value>) =>
   fc.option(
-    fc.tuple(
-      fc.oneof(
-        { weight: 3, arbitrary: own },
-        { weight: 2, arbitrary: fc.record({ k: fc.constant('secret' as const), i: fc.nat() }) },
-        { weight: 2, arbitrary: tokenArb.map((s) => ({ k: 'token' as const, s })) },
-        { weight: 1, arbitrary: valueArb },
-      ),
-      fc.array(cookiePartArb, { maxLength: 2 }),
-    ).map(([v, others]): CookiePart[] => [{ k: 'browser', v }, ...others]),
+    fc
+      .tuple(
+        fc.oneof(
+          { weight: 3, arbitrary: own },
+          { weight: 2, arbitrary: fc.record({ k: fc.constant('secret' as const), i: fc.nat() }) },
+          { weight: 2, arbitrary: tokenArb.map((s) => ({ k: 'token' as const, s })) },
+          { weight: 1, arbitrary: valueArb },
+        ),
+        fc.array(cookiePartArb, { maxLength: 2 }),
+      )
+      .map(([v, others]): CookiePart[] => [{ k: 'browser', v }, ...others]),
     { freq: 4, nil: null },
   );
 const shapedConnectArb: fc.Arbitrary<Spec> = fc.nat().chain((i) =>
@@ -318,7 +414,9 @@ const shapedConnectArb: fc.Arbitrary<Spec> = fc.nat().chain((i) =>
     endpoint: fc.constant('connect' as const),
     pathVariant: fc.constant('' as const),
     method: fc.constantFrom('GET', 'GET', 'POST', 'POST', 'POST', 'HEAD', 'OPTIONS', 'PUT'),
-    params: fc.tuple(cleanParam('link', realOr(fc.constant<Value>({ k: 'link', i }))), fc.array(paramArb, { maxLength: 2 })).map(([link, extra]) => [link, ...extra]),
+    params: fc
+      .tuple(cleanParam('link', realOr(fc.constant<Value>({ k: 'link', i }))), fc.array(paramArb, { maxLength: 2 }))
+      .map(([link, extra]) => [link, ...extra]),
     separator: fc.constant('&' as const),
     cookies: browserCookieArb(fc.constant<Value>({ k: 'flowSecret', i })),
     cookieJoin: fc.constant('; ' as const),
@@ -327,7 +425,9 @@ const shapedConnectArb: fc.Arbitrary<Spec> = fc.nat().chain((i) =>
     body: fc.oneof(
       fc.record({
         k: fc.constant('form' as const),
-        params: fc.tuple(cleanParam('confirm', realOr(fc.constant<Value>({ k: 'flowSecret', i }))), fc.array(paramArb, { maxLength: 2 })).map(([c, extra]) => [c, ...extra]),
+        params: fc
+          .tuple(cleanParam('confirm', realOr(fc.constant<Value>({ k: 'flowSecret', i }))), fc.array(paramArb, { maxLength: 2 }))
+          .map(([c, extra]) => [c, ...extra]),
       }),
       fc.record({ k: fc.constant('jsonConfirm' as const), confirm: realOr(fc.constant<Value>({ k: 'flowSecret', i })), extra: fc.constant({}) }),
       bodyArb,
@@ -343,12 +443,31 @@ const shapedCompleteArb: fc.Arbitrary<Spec> = fc.tuple(fc.nat(), fc.nat()).chain
       .tuple(
         cleanParam('state', realOr(fc.constant<Value>({ k: 'state', i }))),
         fc.option<Param, null>(cleanParam('code', fc.oneof(fc.constant<Value>({ k: 'code', i }), fc.constant<Value>({ k: 'code', i: other }), valueArb))),
-        fc.option<Param, null>(cleanParam('iss', fc.constantFrom<Value>({ k: 'text', s: 'https://github.com' }, { k: 'text', s: 'https://github.com/' }, { k: 'text', s: 'https://evil.example' }))),
-        fc.option<Param, null>(cleanParam('error', fc.constantFrom<Value>({ k: 'text', s: 'access_denied' }, { k: 'text', s: 'temporarily_unavailable' }, { k: 'text', s: 'server_error' }, { k: 'text', s: '' }))),
+        fc.option<Param, null>(
+          cleanParam(
+            'iss',
+            fc.constantFrom<Value>({ k: 'text', s: 'https://github.com' }, { k: 'text', s: 'https://github.com/' }, { k: 'text', s: 'https://evil.example' }),
+          ),
+        ),
+        fc.option<Param, null>(
+          cleanParam(
+            'error',
+            fc.constantFrom<Value>(
+              { k: 'text', s: 'access_denied' },
+              { k: 'text', s: 'temporarily_unavailable' },
+              { k: 'text', s: 'server_error' },
+              { k: 'text', s: '' },
+            ),
+          ),
+        ),
         fc.option<Param, null>(cleanParam('error_description', valueArb)),
         fc.array(paramArb, { maxLength: 2 }),
       )
-      .chain(([state, code, iss, error, description, extra]) => fc.shuffledSubarray([state, ...[code, iss, error, description].filter((p): p is Param => p !== null), ...extra], { minLength: 1 }).map((ps) => (ps.includes(state) ? ps : [state, ...ps]))),
+      .chain(([state, code, iss, error, description, extra]) =>
+        fc
+          .shuffledSubarray([state, ...[code, iss, error, description].filter((p): p is Param => p !== null), ...extra], { minLength: 1 })
+          .map((ps) => (ps.includes(state) ? ps : [state, ...ps])),
+      ),
     separator: fc.constant('&' as const),
     cookies: browserCookieArb(fc.constant<Value>({ k: 'flowSecret', i })),
     cookieJoin: fc.constant('; ' as const),
@@ -357,7 +476,11 @@ const shapedCompleteArb: fc.Arbitrary<Spec> = fc.tuple(fc.nat(), fc.nat()).chain
     body: fc.constant({ k: 'none' as const }),
   }),
 );
-const specArb: fc.Arbitrary<Spec> = fc.oneof({ weight: 3, arbitrary: randomSpecArb }, { weight: 1, arbitrary: shapedConnectArb }, { weight: 1, arbitrary: shapedCompleteArb });
+const specArb: fc.Arbitrary<Spec> = fc.oneof(
+  { weight: 3, arbitrary: randomSpecArb },
+  { weight: 1, arbitrary: shapedConnectArb },
+  { weight: 1, arbitrary: shapedCompleteArb },
+);
 
 // Resolution and encoding
 
@@ -426,7 +549,9 @@ function encode(text: string, encoding: Encoding, salt: number): string {
 
 /** Header values must be latin1 without control characters (Node refuses others before sending). */
 function headerSafe(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1').replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
+  return Buffer.from(text, 'utf8')
+    .toString('latin1')
+    .replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
 }
 
 interface Built {
@@ -533,7 +658,12 @@ const headerBytes = (request: Built) => request.path.length + Object.entries(req
 
 function show(request: Built): string {
   const cut = (text: string) => (text.length > 400 ? `${text.slice(0, 400)}…(${text.length} chars)` : text);
-  return JSON.stringify({ method: request.method, path: cut(request.path), headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, cut(v)])), body: request.body && cut(request.body.toString('latin1')) });
+  return JSON.stringify({
+    method: request.method,
+    path: cut(request.path),
+    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, cut(v)])),
+    body: request.body && cut(request.body.toString('latin1')),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -542,7 +672,8 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
   beforeAll(async () => {
     harness = await AppsEngineHarness.start({
       onAppLog: (record: LogRecord) => {
-        for (const line of record.entries) if (line.source === 'app' && line.severity === 'error') appErrorLines.push(`${record.method ?? '?'}: ${JSON.stringify(line.args).slice(0, 500)}`);
+        for (const line of record.entries)
+          if (line.source === 'app' && line.severity === 'error') appErrorLines.push(`${record.method ?? '?'}: ${JSON.stringify(line.args).slice(0, 500)}`);
       },
     });
     completeUrl = harness.publicUrl(APP_ID, 'complete');
@@ -553,7 +684,12 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
       harness.addRoom(roomOf(who));
     }
     await harness.installZip(packagedZip());
-    const settings = { provider1_enabled: true, provider1_preset: 'github', provider1_client_id: CLIENT.clientId, provider1_client_secret: CLIENT.clientSecret };
+    const settings = {
+      provider1_enabled: true,
+      provider1_preset: 'github',
+      provider1_client_id: CLIENT.clientId,
+      provider1_client_secret: CLIENT.clientSecret,
+    };
     for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
   }, 120_000);
 
@@ -578,40 +714,52 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
     const started = Date.now();
     process.stdout.write(`fuzz.test.ts HTTP seed ${HTTP_SEED} (FUZZ_SEED=${HTTP_SEED} reproduces)\n`);
     const report = () => {
-      const byStatus = [...histogram].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}: ${count}`).join(', ');
-      process.stdout.write(`fuzz.test.ts HTTP: ${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, ${mine.flows.length} real flows; statuses ${byStatus}\n`);
+      const byStatus = [...histogram]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([status, count]) => `${status}: ${count}`)
+        .join(', ');
+      process.stdout.write(
+        `fuzz.test.ts HTTP: ${sent} requests in ${((Date.now() - started) / 1000).toFixed(1)} s, ${mine.flows.length} real flows; statuses ${byStatus}\n`,
+      );
     };
 
-    await fc.assert(
-      fc.asyncProperty(fc.array(specArb, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (specs) => {
-        batches += 1;
-        if (batches % FLOW_EVERY === 0) await startFlow(batches % (2 * FLOW_EVERY) === 0 ? 's1' : 's2');
-        const requests = specs.map((spec) => keepInvalid(build(spec)));
-        const errorsBefore = appErrorLines.length;
-        const answers = await Promise.all(requests.map(send));
-        sent += requests.length;
-        answers.forEach((answer, i) => {
-          const key = answer.status !== undefined ? String(answer.status) : `network ${answer.error}`;
-          histogram.set(key, (histogram.get(key) ?? 0) + 1);
-          if (answer.status !== undefined && answer.status >= 500) throw new Error(`answered ${answer.status}: ${show(requests[i])}`);
-          // Only a request the HTTP server refuses for its size may lose its answer.
-          if (answer.status === undefined && headerBytes(requests[i]) < 16_000) throw new Error(`no answer (${answer.error}): ${show(requests[i])}`);
-        });
-        if (appErrorLines.length > errorsBefore) {
-          throw new Error(`app error logged:\n${appErrorLines.slice(errorsBefore).join('\n')}\nduring the batch:\n${requests.map(show).join('\n')}`);
-        }
-        const problems = unexpectedRecords(baseline);
-        if (problems.length) throw new Error(`${problems.join('\n')}\nafter the batch:\n${requests.map(show).join('\n')}`);
-      }),
-      { numRuns: HTTP_RUNS, seed: HTTP_SEED, endOnFailure: true, reporter: compactReport<[Spec[]]>('HTTP fuzzing') },
-    ).finally(report);
+    await fc
+      .assert(
+        fc.asyncProperty(fc.array(specArb, { minLength: CONCURRENCY, maxLength: CONCURRENCY }), async (specs) => {
+          batches += 1;
+          if (batches % FLOW_EVERY === 0) await startFlow(batches % (2 * FLOW_EVERY) === 0 ? 's1' : 's2');
+          const requests = specs.map((spec) => keepInvalid(build(spec)));
+          const errorsBefore = appErrorLines.length;
+          const answers = await Promise.all(requests.map(send));
+          sent += requests.length;
+          answers.forEach((answer, i) => {
+            const key = answer.status !== undefined ? String(answer.status) : `network ${answer.error}`;
+            histogram.set(key, (histogram.get(key) ?? 0) + 1);
+            if (answer.status !== undefined && answer.status >= 500) throw new Error(`answered ${answer.status}: ${show(requests[i])}`);
+            // Only a request the HTTP server refuses for its size may lose its answer.
+            if (answer.status === undefined && headerBytes(requests[i]) < 16_000) throw new Error(`no answer (${answer.error}): ${show(requests[i])}`);
+          });
+          if (appErrorLines.length > errorsBefore) {
+            throw new Error(`app error logged:\n${appErrorLines.slice(errorsBefore).join('\n')}\nduring the batch:\n${requests.map(show).join('\n')}`);
+          }
+          const problems = unexpectedRecords(baseline);
+          if (problems.length) throw new Error(`${problems.join('\n')}\nafter the batch:\n${requests.map(show).join('\n')}`);
+        }),
+        { numRuns: HTTP_RUNS, seed: HTTP_SEED, endOnFailure: true, reporter: compactReport<[Spec[]]>('HTTP fuzzing') },
+      )
+      .finally(report);
 
     expect(sent).toBeGreaterThanOrEqual(10_000);
     expect(harness.appErrors(APP_ID)).toEqual([]);
     expect(appErrorLines.length).toBe(baselineAppErrors);
     expect(unexpectedRecords(baseline)).toEqual([]);
     // The links no valid step pressed (and a's claimed one) are still there.
-    const links = new Set(harness.stored().filter((r) => isKind(r, 'oauth-link')).map((r) => envelope(r).key));
+    const links = new Set(
+      harness
+        .stored()
+        .filter((r) => isKind(r, 'oauth-link'))
+        .map((r) => envelope(r).key),
+    );
     for (const link of [mine.flows[0].link, ...stableLinks]) expect(links.has(link)).toBe(true);
   }, 90_000);
 
@@ -620,17 +768,48 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
     const connect = async () => {
       const url = await connectLink('c1');
       const browser = new AppBrowser();
-      const callback = await authorizeAs(await browser.startConnect(url), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (u) => github.server.resolve(u) });
+      const callback = await authorizeAs(await browser.startConnect(url), {
+        account: 'alice',
+        redirectUriPrefix: completeUrl,
+        resolve: (u) => github.server.resolve(u),
+      });
       expect((await browser.fetch(callback)).status).toBe(200);
     };
     await connect();
-    const connected = () => harness.stored().some((r) => r.associations.some((a) => a.id === USERS.c1.id) && r.associations.some((a) => a.id === 'oauth-token:github'));
+    const connected = () =>
+      harness.stored().some((r) => r.associations.some((a) => a.id === USERS.c1.id) && r.associations.some((a) => a.id === 'oauth-token:github'));
     expect(connected()).toBe(true);
 
     const SUBCOMMANDS = ['connect', 'token', 'refresh', 'revoke', 'status', 'whoami', 'help'];
-    const hugeArb = fc.record({ unit: fc.constantFrom('a', 'é', '😀', '`', '*'), n: fc.integer({ min: 1_000, max: 40_000 }) }).map(({ unit, n }) => unit.repeat(n));
+    const hugeArb = fc
+      .record({ unit: fc.constantFrom('a', 'é', '😀', '`', '*'), n: fc.integer({ min: 1_000, max: 40_000 }) })
+      .map(({ unit, n }) => unit.repeat(n));
     const wordArb = fc.oneof(
-      { weight: 12, arbitrary: fc.constantFrom('github', 'GitHub', 'GITHUB', 'github ', ' github', 'gitlab', 'google', '', ' ', '\n', '\t', '@all', '<!here>', '`', '*bold*', '[x](http://evil)', '{{provider}}', '__proto__', 'constructor', 'toString') },
+      {
+        weight: 12,
+        arbitrary: fc.constantFrom(
+          'github',
+          'GitHub',
+          'GITHUB',
+          'github ',
+          ' github',
+          'gitlab',
+          'google',
+          '',
+          ' ',
+          '\n',
+          '\t',
+          '@all',
+          '<!here>',
+          '`',
+          '*bold*',
+          '[x](http://evil)',
+          '{{provider}}',
+          '__proto__',
+          'constructor',
+          'toString',
+        ),
+      },
       { weight: 9, arbitrary: fc.string({ maxLength: 30 }) },
       { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 15 }) },
       { weight: 6, arbitrary: fc.string({ unit: 'binary', maxLength: 15 }) },
@@ -638,7 +817,12 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
     );
     const subcommandArb = fc.oneof(
       { weight: 6, arbitrary: fc.constantFrom(...SUBCOMMANDS) },
-      { weight: 2, arbitrary: fc.constantFrom(...SUBCOMMANDS).chain((s) => fc.constantFrom(s.toUpperCase(), `${s[0].toUpperCase()}${s.slice(1)}`, `${s} `, `${s}\u200b`, `${s}s`)) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .constantFrom(...SUBCOMMANDS)
+          .chain((s) => fc.constantFrom(s.toUpperCase(), `${s[0].toUpperCase()}${s.slice(1)}`, `${s} `, `${s}\u200b`, `${s}s`)),
+      },
       { weight: 3, arbitrary: wordArb },
     );
     const argsArb = fc.oneof(
@@ -651,41 +835,48 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
     let commands = 0;
     const started = Date.now();
     process.stdout.write(`fuzz.test.ts /oauth seed ${COMMAND_SEED} (FUZZ_SEED=${COMMAND_SEED} reproduces)\n`);
-    await fc.assert(
-      fc.asyncProperty(fc.array(argsArb, { minLength: COMMAND_USERS.length, maxLength: COMMAND_USERS.length }), async (argLists) => {
-        if (commands % 200 < COMMAND_USERS.length && !connected()) await connect(); // some whoami/token/refresh meet a connection
-        const described = argLists.map((args, i) => `/oauth ${JSON.stringify(args.map((a) => (a.length > 200 ? `${a.slice(0, 200)}…(${a.length})` : a)))} as ${COMMAND_USERS[i]}`);
-        const before = snapshot();
-        const errorsBefore = appErrorLines.length;
-        harness.clearMessages();
-        const outcomes = await Promise.all(
-          argLists.map((args, i) =>
-            harness.runCommand({ command: 'oauth', args, userId: USERS[COMMAND_USERS[i]].id, roomId: roomOf(COMMAND_USERS[i]).id }).then(
-              () => undefined,
-              (error: Error) => error.message,
+    await fc
+      .assert(
+        fc.asyncProperty(fc.array(argsArb, { minLength: COMMAND_USERS.length, maxLength: COMMAND_USERS.length }), async (argLists) => {
+          if (commands % 200 < COMMAND_USERS.length && !connected()) await connect(); // some whoami/token/refresh meet a connection
+          const described = argLists.map(
+            (args, i) => `/oauth ${JSON.stringify(args.map((a) => (a.length > 200 ? `${a.slice(0, 200)}…(${a.length})` : a)))} as ${COMMAND_USERS[i]}`,
+          );
+          const before = snapshot();
+          const errorsBefore = appErrorLines.length;
+          harness.clearMessages();
+          const outcomes = await Promise.all(
+            argLists.map((args, i) =>
+              harness.runCommand({ command: 'oauth', args, userId: USERS[COMMAND_USERS[i]].id, roomId: roomOf(COMMAND_USERS[i]).id }).then(
+                () => undefined,
+                (error: Error) => error.message,
+              ),
             ),
-          ),
-        );
-        commands += argLists.length;
-        const problems: string[] = [];
-        const sentMessages = harness.messages();
-        const offered = announcedLinks();
-        const created = harness.stored().filter((r) => !before.has(r.id) && !isSweepCursor(r));
-        COMMAND_USERS.forEach((who, i) => {
-          if (outcomes[i] !== undefined) problems.push(`${described[i]} threw: ${outcomes[i]}`);
-          const replies = sentMessages.filter((m) => m.toUserId === USERS[who].id || (m.kind === 'room' && m.roomId === roomOf(who).id));
-          if (replies.length !== 1 || replies[0].kind !== 'ephemeral') problems.push(`${described[i]}: ${replies.length} messages (${replies.map((m) => m.kind).join(', ')}), not one ephemeral reply`);
-          const unexpected = created.filter((r) => envelope(r).record?.userId === USERS[who].id && !(isKind(r, 'oauth-link') && offered.get(envelope(r).key ?? '') === USERS[who].id));
-          if (unexpected.length) problems.push(`${described[i]} created ${unexpected.map(describeRecord).join(', ')}`);
-        });
-        const unowned = created.filter((r) => !COMMAND_USERS.some((who) => envelope(r).record?.userId === USERS[who].id));
-        if (unowned.length) problems.push(`created ${unowned.map(describeRecord).join(', ')}`);
-        if (sentMessages.length !== COMMAND_USERS.length) problems.push(`${sentMessages.length} messages in all for ${COMMAND_USERS.length} commands`);
-        if (appErrorLines.length > errorsBefore) problems.push(`app error logged:\n${appErrorLines.slice(errorsBefore).join('\n')}`);
-        if (problems.length) throw new Error(`${problems.join('\n')}\n(the commands of this run: ${described.join('; ')})`);
-      }),
-      { numRuns: COMMAND_RUNS / COMMAND_USERS.length, seed: COMMAND_SEED, endOnFailure: true, reporter: compactReport<[string[][]]>('/oauth fuzzing') },
-    ).finally(() => process.stdout.write(`fuzz.test.ts /oauth: ${commands} commands in ${((Date.now() - started) / 1000).toFixed(1)} s\n`));
+          );
+          commands += argLists.length;
+          const problems: string[] = [];
+          const sentMessages = harness.messages();
+          const offered = announcedLinks();
+          const created = harness.stored().filter((r) => !before.has(r.id) && !isSweepCursor(r));
+          COMMAND_USERS.forEach((who, i) => {
+            if (outcomes[i] !== undefined) problems.push(`${described[i]} threw: ${outcomes[i]}`);
+            const replies = sentMessages.filter((m) => m.toUserId === USERS[who].id || (m.kind === 'room' && m.roomId === roomOf(who).id));
+            if (replies.length !== 1 || replies[0].kind !== 'ephemeral')
+              problems.push(`${described[i]}: ${replies.length} messages (${replies.map((m) => m.kind).join(', ')}), not one ephemeral reply`);
+            const unexpected = created.filter(
+              (r) => envelope(r).record?.userId === USERS[who].id && !(isKind(r, 'oauth-link') && offered.get(envelope(r).key ?? '') === USERS[who].id),
+            );
+            if (unexpected.length) problems.push(`${described[i]} created ${unexpected.map(describeRecord).join(', ')}`);
+          });
+          const unowned = created.filter((r) => !COMMAND_USERS.some((who) => envelope(r).record?.userId === USERS[who].id));
+          if (unowned.length) problems.push(`created ${unowned.map(describeRecord).join(', ')}`);
+          if (sentMessages.length !== COMMAND_USERS.length) problems.push(`${sentMessages.length} messages in all for ${COMMAND_USERS.length} commands`);
+          if (appErrorLines.length > errorsBefore) problems.push(`app error logged:\n${appErrorLines.slice(errorsBefore).join('\n')}`);
+          if (problems.length) throw new Error(`${problems.join('\n')}\n(the commands of this run: ${described.join('; ')})`);
+        }),
+        { numRuns: COMMAND_RUNS / COMMAND_USERS.length, seed: COMMAND_SEED, endOnFailure: true, reporter: compactReport<[string[][]]>('/oauth fuzzing') },
+      )
+      .finally(() => process.stdout.write(`fuzz.test.ts /oauth: ${commands} commands in ${((Date.now() - started) / 1000).toFixed(1)} s\n`));
     expect(commands).toBeGreaterThanOrEqual(COMMAND_RUNS);
     expect(harness.appErrors(APP_ID)).toEqual([]);
   }, 60_000);

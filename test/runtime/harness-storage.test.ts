@@ -85,7 +85,14 @@ describe('a harness with a storage file, restarted', () => {
       await harness.runCommand({ command: 'harness-ping', args: ['kept', 'across'], userId: USER.id, roomId: ROOM.id });
       storedBefore = harness.stored();
       expect(storedBefore).toEqual([
-        expect.objectContaining({ appId: APP.id, associations: [{ model: 'user', id: USER.id }, { model: 'misc', id: 'ping' }], data: expect.objectContaining({ args: ['kept', 'across'] }) }),
+        expect.objectContaining({
+          appId: APP.id,
+          associations: [
+            { model: 'user', id: USER.id },
+            { model: 'misc', id: 'ping' },
+          ],
+          data: expect.objectContaining({ args: ['kept', 'across'] }),
+        }),
       ]);
       await harness.setSetting(APP.id, 'target_url', TARGET);
       expect(harness.appErrors(APP.id)).toEqual([]);
@@ -139,17 +146,17 @@ describe('a harness with a storage file, restarted', () => {
 describe('a damaged or foreign storage file', () => {
   const cases: Array<[string, string, RegExp]> = [
     ['not JSON', '{"format": "apps-engine-harness-storage", "records": [', /is not valid JSON/],
-    ['another program\'s file', JSON.stringify({ name: 'some-package', version: '1.0.0' }), /is not a harness storage file \(no "format": "apps-engine-harness-storage"\)/],
+    [
+      "another program's file",
+      JSON.stringify({ name: 'some-package', version: '1.0.0' }),
+      /is not a harness storage file \(no "format": "apps-engine-harness-storage"\)/,
+    ],
     [
       'a record without an id',
       JSON.stringify({ format: 'apps-engine-harness-storage', version: 1, records: [{ appId: APP.id, associations: [], data: {} }], settings: {} }),
       /is damaged: records\.0\.id: /,
     ],
-    [
-      'a newer version',
-      JSON.stringify({ format: 'apps-engine-harness-storage', version: 2, records: [], settings: {} }),
-      /is damaged: version: /,
-    ],
+    ['a newer version', JSON.stringify({ format: 'apps-engine-harness-storage', version: 2, records: [], settings: {} }), /is damaged: version: /],
   ];
 
   test.each(cases)('%s: start() throws naming the file and the fault, and leaves the file as it was', async (_label, text, fault) => {

@@ -24,9 +24,16 @@ let completeUrl: string;
 
 const connectLink = (who: Who) => connectLinkFor(harness, { userId: USERS[who].id, roomId: ROOMS[who].id });
 
-const tokenRecords = (who: Who) => harness.stored().filter((r) => r.associations.some((a) => a.model === 'user' && a.id === USERS[who].id) && r.associations.some((a) => a.id === 'oauth-token:demo'));
+const tokenRecords = (who: Who) =>
+  harness
+    .stored()
+    .filter((r) => r.associations.some((a) => a.model === 'user' && a.id === USERS[who].id) && r.associations.some((a) => a.id === 'oauth-token:demo'));
 const pendingStates = () => harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-state'));
-const noticesFor = (who: Who) => harness.messages().filter((m) => m.toUserId === USERS[who].id).map((m) => JSON.stringify(m.blocks));
+const noticesFor = (who: Who) =>
+  harness
+    .messages()
+    .filter((m) => m.toUserId === USERS[who].id)
+    .map((m) => JSON.stringify(m.blocks));
 
 /** The page a browser lands on after the provider, and whether it says `text`. */
 async function land(browser: AppBrowser | undefined, callback: URL) {
@@ -43,7 +50,9 @@ describe('hostile browsers and forwarded links, on the real runtime against oidc
       configure: async (_h, redirectUri) => {
         completeUrl = redirectUri;
         provider = await startOidcProvider({
-          clients: [{ client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [redirectUri] }],
+          clients: [
+            { client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [redirectUri] },
+          ],
         });
         return {
           allow_http_loopback: true,
@@ -93,7 +102,7 @@ describe('hostile browsers and forwarded links, on the real runtime against oidc
     }
   });
 
-  it("a forwarded link: the page names whose chat account it connects; once pressed, it is refused in any other browser", async () => {
+  it('a forwarded link: the page names whose chat account it connects; once pressed, it is refused in any other browser', async () => {
     const link = await connectLink('bob');
     const alice = new AppBrowser();
     const shown = await alice.open(link);
@@ -135,7 +144,12 @@ describe('hostile browsers and forwarded links, on the real runtime against oidc
     const link = await connectLink('bob');
     const page = await new AppBrowser().open(link);
     const states = pendingStates().length;
-    const forged = await fetch(page.form!.action, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(page.form!.fields).toString() });
+    const forged = await fetch(page.form!.action, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(page.form!.fields).toString(),
+    });
     expect(forged.status).toBe(403);
     expect(await forged.text()).toContain('press the Connect button again');
     expect(pendingStates()).toHaveLength(states);

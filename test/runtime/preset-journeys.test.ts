@@ -80,14 +80,20 @@ function fromEmulator(emulator: ProviderEmulator): JourneyProvider {
   };
 }
 
-function fromAuthServer(server: TestAuthServer, client: RegisteredClient, authMethod: string, rest: Pick<JourneyProvider, 'settings' | 'behaviour'>): JourneyProvider {
+function fromAuthServer(
+  server: TestAuthServer,
+  client: RegisteredClient,
+  authMethod: string,
+  rest: Pick<JourneyProvider, 'settings' | 'behaviour'>,
+): JourneyProvider {
   return {
     ...rest,
     httpLoopback: true,
     routes: [],
     resolve: (url) => url,
     isAlive: async (token) => (await server.introspect(token, { clientId: client.clientId, clientSecret: client.clientSecret, authMethod })).active,
-    refreshTokensSent: async () => (await server.tokenRequests()).filter((r) => r.route === 'token' && r.grantType === 'refresh_token').map((r) => r.refreshToken ?? ''),
+    refreshTokensSent: async () =>
+      (await server.tokenRequests()).filter((r) => r.route === 'token' && r.grantType === 'refresh_token').map((r) => r.refreshToken ?? ''),
     seen: () => [],
     close: () => server.close(),
   };
@@ -96,7 +102,14 @@ function fromAuthServer(server: TestAuthServer, client: RegisteredClient, authMe
 const docsOf = (preset: string) => findPreset(preset)!.docs;
 
 const ROWS: Row[] = [
-  { name: 'Google', preset: 'google', id: 'google', account: 'alice@example.test', docs: docsOf('google'), start: async (client) => fromEmulator(await startGoogleEmulator({ client, accessTtlS: TTL_S })) },
+  {
+    name: 'Google',
+    preset: 'google',
+    id: 'google',
+    account: 'alice@example.test',
+    docs: docsOf('google'),
+    start: async (client) => fromEmulator(await startGoogleEmulator({ client, accessTtlS: TTL_S })),
+  },
   {
     name: 'GitHub OAuth app (no refresh token, no expiry, no id_token)',
     preset: 'github',
@@ -113,13 +126,62 @@ const ROWS: Row[] = [
     docs: GITHUB_DOCS[1],
     start: async (client) => fromEmulator(await startGitHubEmulator({ client, variant: 'expiring-user-tokens', accessTtlS: TTL_S })),
   },
-  { name: 'GitLab (self-managed)', preset: 'gitlab', id: 'gitlab', account: 'alice', docs: docsOf('gitlab'), start: async (client) => fromEmulator(await startGitLabEmulator({ client, accessTtlS: TTL_S, site: 'https://gitlab.example.com' })) },
-  { name: 'Microsoft Entra ID', preset: 'microsoft', id: 'microsoft', account: 'alice@contoso.onmicrosoft.com', docs: docsOf('microsoft'), start: async (client) => fromEmulator(await startMicrosoftEmulator({ client, accessTtlS: TTL_S })) },
-  { name: 'Chatwork', preset: 'chatwork', id: 'chatwork', account: 'Alice Example', docs: docsOf('chatwork'), start: async (client) => fromEmulator(await startChatworkEmulator({ client, accessTtlS: TTL_S })) },
-  { name: 'Redmine / Planio', preset: 'redmine', id: 'redmine', account: 'alice', docs: docsOf('redmine'), start: async (client) => fromEmulator(await startRedmineEmulator({ client, accessTtlS: TTL_S })) },
-  { name: 'Asana', preset: 'asana', id: 'asana', account: 'Alice Example', docs: docsOf('asana'), start: async (client) => fromEmulator(await startAsanaEmulator({ client, accessTtlS: TTL_S })) },
-  { name: 'Dropbox', preset: 'dropbox', id: 'dropbox', account: 'Alice Example', docs: docsOf('dropbox'), start: async (client) => fromEmulator(await startDropboxEmulator({ client, accessTtlS: TTL_S })) },
-  { name: 'Slack, token rotation on', preset: 'slack', id: 'slack', account: 'alice', docs: docsOf('slack'), start: async (client) => fromEmulator(await startSlackEmulator({ client, rotation: true, accessTtlS: TTL_S })) },
+  {
+    name: 'GitLab (self-managed)',
+    preset: 'gitlab',
+    id: 'gitlab',
+    account: 'alice',
+    docs: docsOf('gitlab'),
+    start: async (client) => fromEmulator(await startGitLabEmulator({ client, accessTtlS: TTL_S, site: 'https://gitlab.example.com' })),
+  },
+  {
+    name: 'Microsoft Entra ID',
+    preset: 'microsoft',
+    id: 'microsoft',
+    account: 'alice@contoso.onmicrosoft.com',
+    docs: docsOf('microsoft'),
+    start: async (client) => fromEmulator(await startMicrosoftEmulator({ client, accessTtlS: TTL_S })),
+  },
+  {
+    name: 'Chatwork',
+    preset: 'chatwork',
+    id: 'chatwork',
+    account: 'Alice Example',
+    docs: docsOf('chatwork'),
+    start: async (client) => fromEmulator(await startChatworkEmulator({ client, accessTtlS: TTL_S })),
+  },
+  {
+    name: 'Redmine / Planio',
+    preset: 'redmine',
+    id: 'redmine',
+    account: 'alice',
+    docs: docsOf('redmine'),
+    start: async (client) => fromEmulator(await startRedmineEmulator({ client, accessTtlS: TTL_S })),
+  },
+  {
+    name: 'Asana',
+    preset: 'asana',
+    id: 'asana',
+    account: 'Alice Example',
+    docs: docsOf('asana'),
+    start: async (client) => fromEmulator(await startAsanaEmulator({ client, accessTtlS: TTL_S })),
+  },
+  {
+    name: 'Dropbox',
+    preset: 'dropbox',
+    id: 'dropbox',
+    account: 'Alice Example',
+    docs: docsOf('dropbox'),
+    start: async (client) => fromEmulator(await startDropboxEmulator({ client, accessTtlS: TTL_S })),
+  },
+  {
+    name: 'Slack, token rotation on',
+    preset: 'slack',
+    id: 'slack',
+    account: 'alice',
+    docs: docsOf('slack'),
+    start: async (client) => fromEmulator(await startSlackEmulator({ client, rotation: true, accessTtlS: TTL_S })),
+  },
   {
     name: 'Slack, token rotation off (no refresh token, no expiry)',
     preset: 'slack',
@@ -128,7 +190,14 @@ const ROWS: Row[] = [
     docs: docsOf('slack'),
     start: async (client) => fromEmulator(await startSlackEmulator({ client, rotation: false })),
   },
-  { name: 'Atlassian', preset: 'atlassian', id: 'atlassian', account: 'alice@example.test', docs: docsOf('atlassian'), start: async (client) => fromEmulator(await startAtlassianEmulator({ client, accessTtlS: TTL_S })) },
+  {
+    name: 'Atlassian',
+    preset: 'atlassian',
+    id: 'atlassian',
+    account: 'alice@example.test',
+    docs: docsOf('atlassian'),
+    start: async (client) => fromEmulator(await startAtlassianEmulator({ client, accessTtlS: TTL_S })),
+  },
   {
     name: 'OpenID Connect: oidc-provider, default refresh policy (offline_access + consent)',
     preset: 'oidc',
@@ -139,9 +208,20 @@ const ROWS: Row[] = [
       const server = await startOidcProvider({
         refreshPolicy: 'openid-default',
         accessTokenTTL: TTL_S,
-        clients: [{ client_id: client.clientId, client_secret: client.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [client.redirectUri], rotateRefreshToken: true }],
+        clients: [
+          {
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            redirect_uris: [client.redirectUri],
+            rotateRefreshToken: true,
+          },
+        ],
       });
-      return fromAuthServer(server, client, 'client_secret_basic', { settings: { site: server.issuer }, behaviour: { refreshes: true, expires: true, revocation: true } });
+      return fromAuthServer(server, client, 'client_secret_basic', {
+        settings: { site: server.issuer },
+        behaviour: { refreshes: true, expires: true, revocation: true },
+      });
     },
   },
   {
@@ -154,9 +234,19 @@ const ROWS: Row[] = [
       const server = await startOidcProvider({
         refreshPolicy: 'openid-default',
         accessTokenTTL: TTL_S,
-        clients: [{ client_id: client.clientId, client_secret: client.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [client.redirectUri] }],
+        clients: [
+          {
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            redirect_uris: [client.redirectUri],
+          },
+        ],
       });
-      return fromAuthServer(server, client, 'client_secret_basic', { settings: { site: server.issuer, scopes: 'openid profile email' }, behaviour: { refreshes: false, expires: true, revocation: true } });
+      return fromAuthServer(server, client, 'client_secret_basic', {
+        settings: { site: server.issuer, scopes: 'openid profile email' },
+        behaviour: { refreshes: false, expires: true, revocation: true },
+      });
     },
   },
   {
@@ -174,9 +264,15 @@ const ROWS: Row[] = [
     account: 'alice',
     docs: 'https://www.rfc-editor.org/rfc/rfc6749',
     start: async (client) => {
-      const server = await startNodeOAuth2Server({ accessTokenLifetime: TTL_S, clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, authMethod: 'client_secret_post', redirectUris: [client.redirectUri] }] });
+      const server = await startNodeOAuth2Server({
+        accessTokenLifetime: TTL_S,
+        clients: [{ clientId: client.clientId, clientSecret: client.clientSecret, authMethod: 'client_secret_post', redirectUris: [client.redirectUri] }],
+      });
       const advanced = { clientAuth: 'client_secret_post', endpoints: server.endpoints, displayName: 'Node OAuth' };
-      return fromAuthServer(server, client, 'client_secret_post', { settings: { advanced: JSON.stringify(advanced), scopes: 'read' }, behaviour: { refreshes: true, expires: true, revocation: true } });
+      return fromAuthServer(server, client, 'client_secret_post', {
+        settings: { advanced: JSON.stringify(advanced), scopes: 'read' },
+        behaviour: { refreshes: true, expires: true, revocation: true },
+      });
     },
   },
 ];
@@ -202,7 +298,10 @@ async function oauth(...args: string[]): Promise<Reply> {
   const blocks = (replies[0].blocks ?? []) as Array<{ type: string; elements?: Array<{ type: string; actionId: string; url: string }> }>;
   return {
     text: JSON.stringify(blocks),
-    buttons: blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).filter((e) => e.type === 'button'),
+    buttons: blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? [])
+      .filter((e) => e.type === 'button'),
   };
 }
 
@@ -214,7 +313,9 @@ interface StoredTokens {
 }
 
 function storedRecord(id: string) {
-  return harness.stored().find((r) => r.associations.some((a) => a.model === 'user' && a.id === USER.id) && r.associations.some((a) => a.id === `oauth-token:${id}`));
+  return harness
+    .stored()
+    .find((r) => r.associations.some((a) => a.model === 'user' && a.id === USER.id) && r.associations.some((a) => a.id === `oauth-token:${id}`));
 }
 
 function storedTokens(id: string): StoredTokens | undefined {
@@ -225,7 +326,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Configures slot 1 for the row, everything else of the slot cleared. */
 async function configure(row: Row, provider: JourneyProvider, client: RegisteredClient): Promise<void> {
-  const values: Record<string, unknown> = { enabled: true, preset: row.preset, id: row.id, client_id: client.clientId, client_secret: client.clientSecret, site: '', scopes: '', advanced: '', ...provider.settings };
+  const values: Record<string, unknown> = {
+    enabled: true,
+    preset: row.preset,
+    id: row.id,
+    client_id: client.clientId,
+    client_secret: client.clientSecret,
+    site: '',
+    scopes: '',
+    advanced: '',
+    ...provider.settings,
+  };
   await harness.setSetting(APP_ID, 'allow_http_loopback', provider.httpLoopback === true);
   for (const field of SLOT_SETTINGS) await harness.setSetting(APP_ID, `provider1_${field}`, values[field]);
   for (const { origin, target } of provider.routes) harness.routeOrigin(origin, target);
@@ -263,7 +374,9 @@ describe('every preset on the real runtime, against a server that answers as its
       } catch (error) {
         outcomes.set(step, 'failed');
         const seen = provider.seen();
-        throw new Error(`${row.name}: step "${step}" failed: ${error instanceof Error ? error.message : String(error)}${seen.length ? `\nlast requests at the provider:\n  ${seen.join('\n  ')}` : ''}`);
+        throw new Error(
+          `${row.name}: step "${step}" failed: ${error instanceof Error ? error.message : String(error)}${seen.length ? `\nlast requests at the provider:\n  ${seen.join('\n  ')}` : ''}`,
+        );
       }
     };
     try {
@@ -274,12 +387,19 @@ describe('every preset on the real runtime, against a server that answers as its
         const button = (await oauth('connect')).buttons.find((b) => b.actionId === 'oauth-connect');
         expect(button).toBeDefined();
         const browser = new AppBrowser();
-        const callback = await authorizeAs(await browser.startConnect(button!.url), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => provider.resolve(url) });
+        const callback = await authorizeAs(await browser.startConnect(button!.url), {
+          account: 'alice',
+          redirectUriPrefix: completeUrl,
+          resolve: (url) => provider.resolve(url),
+        });
         harness.clearMessages();
         const page = await browser.fetch(callback);
         expect(await page.text()).toContain('Connected');
         expect(page.status).toBe(200);
-        const notice = harness.messages().map((m) => JSON.stringify(m.blocks)).join('\n');
+        const notice = harness
+          .messages()
+          .map((m) => JSON.stringify(m.blocks))
+          .join('\n');
         expect(notice).toContain(`connected to`);
         expect(notice).toContain(` as ${row.account}`);
         // What the provider left out is absent from the record, not null (the Deno runtime's msgpack).

@@ -33,7 +33,11 @@ async function oauth(...args: string[]): Promise<{ text: string; buttons: string
 async function connect(): Promise<void> {
   const link = await connectLinkFor(harness, WHERE);
   const browser = new AppBrowser();
-  const callback = await authorizeAs(await browser.startConnect(link), { account: 'alice', redirectUriPrefix: completeUrl, resolve: (url) => github.server.resolve(url) });
+  const callback = await authorizeAs(await browser.startConnect(link), {
+    account: 'alice',
+    redirectUriPrefix: completeUrl,
+    resolve: (url) => github.server.resolve(url),
+  });
   expect((await browser.fetch(callback)).status).toBe(200);
 }
 
@@ -81,7 +85,15 @@ describe('stored connections on the real runtime', () => {
       providerId: 'github',
       accountName: 'alice',
       connectedAt: tokens.obtainedAt,
-      tokens: { accessToken: tokens.accessToken, tokenType: 'bearer', refreshToken: null, expiresAt: null, obtainedAt: tokens.obtainedAt, scopes: ['read:user'], idToken: null },
+      tokens: {
+        accessToken: tokens.accessToken,
+        tokenType: 'bearer',
+        refreshToken: null,
+        expiresAt: null,
+        obtainedAt: tokens.obtainedAt,
+        scopes: ['read:user'],
+        idToken: null,
+      },
     });
     expect((await oauth('status')).text).toContain('GitHub: connected as alice');
     expect((await oauth('whoami')).text).toContain('GitHub says you are *alice*');
@@ -89,7 +101,12 @@ describe('stored connections on the real runtime', () => {
 
   it('a record this version cannot read: "connect again" with a button everywhere, one warning naming the reason and no value', async () => {
     await oauth('revoke');
-    harness.seedRecord(APP_ID, TOKEN_ASSOCIATIONS, { format: 99, userId: USER.id, providerId: 'github', tokens: { accessToken: 'gho_from-the-future-secret' } });
+    harness.seedRecord(APP_ID, TOKEN_ASSOCIATIONS, {
+      format: 99,
+      userId: USER.id,
+      providerId: 'github',
+      tokens: { accessToken: 'gho_from-the-future-secret' },
+    });
     const status = await oauth('status');
     expect(status.text).toContain('GitHub: saved connection cannot be read, connect again');
     for (const command of ['whoami', 'token', 'refresh']) {

@@ -62,11 +62,7 @@ export async function introspectAt(endpoint: string, token: string, client: Test
   return body;
 }
 
-export function postWithClientAuth(
-  url: string,
-  params: Record<string, string>,
-  client: TestClientCredentials,
-): Promise<Response> {
+export function postWithClientAuth(url: string, params: Record<string, string>, client: TestClientCredentials): Promise<Response> {
   const body = new URLSearchParams(params);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
   switch (client.authMethod) {
@@ -346,11 +342,7 @@ export async function startNodeOAuth2Server(config: NodeOAuth2ServerConfig): Pro
     if (!client) throw new HttpError(401, 'invalid_client', 'client authentication failed (unknown client)');
     if (client.authMethod !== entry.authMethod) {
       entry.mismatch = true;
-      throw new HttpError(
-        401,
-        'invalid_client',
-        `client authentication method mismatch: used ${entry.authMethod}, registered ${client.authMethod}`,
-      );
+      throw new HttpError(401, 'invalid_client', `client authentication method mismatch: used ${entry.authMethod}, registered ${client.authMethod}`);
     }
     if (client.authMethod !== 'none' && !sameSecret(secret ?? '', client.clientSecret ?? '')) {
       throw new HttpError(401, 'invalid_client', 'client authentication failed (wrong secret)');
@@ -392,8 +384,10 @@ export async function startNodeOAuth2Server(config: NodeOAuth2ServerConfig): Pro
     const decision = query.test_decision ?? 'approve';
     if (!account || !ACCOUNTS[account] || (decision !== 'approve' && decision !== 'deny')) {
       res.writeHead(400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end('<!doctype html><title>Sign in</title><p>Test login: add test_account=alice|bob|carol and ' +
-        'test_decision=approve|deny to the authorization request.</p>');
+      res.end(
+        '<!doctype html><title>Sign in</title><p>Test login: add test_account=alice|bob|carol and ' +
+          'test_decision=approve|deny to the authorization request.</p>',
+      );
       return;
     }
     delete query.test_account;
@@ -401,11 +395,7 @@ export async function startNodeOAuth2Server(config: NodeOAuth2ServerConfig): Pro
     delete query.allowed;
     if (decision === 'deny') query.allowed = 'false';
     const request = new OAuth2Server.Request({ method: 'GET', headers: headersOf(req), query, body: {} });
-    await libRespond(
-      res,
-      (rq, rs) => oauth.authorize(rq, rs, { authenticateHandler: { handle: () => ({ id: account }) } }),
-      request,
-    );
+    await libRespond(res, (rq, rs) => oauth.authorize(rq, rs, { authenticateHandler: { handle: () => ({ id: account }) } }), request);
   }
 
   function headersOf(req: http.IncomingMessage): Record<string, string> {
@@ -504,8 +494,7 @@ export async function startNodeOAuth2Server(config: NodeOAuth2ServerConfig): Pro
       } catch (e) {
         if (!(e instanceof HttpError)) throw e;
         entry.status = e.status;
-        const headers: Record<string, string> =
-          e.status === 401 && req.headers.authorization ? { 'www-authenticate': 'Basic realm="test"' } : {};
+        const headers: Record<string, string> = e.status === 401 && req.headers.authorization ? { 'www-authenticate': 'Basic realm="test"' } : {};
         send(res, e.status, { error: e.error, error_description: e.description }, headers);
       }
       return;

@@ -114,9 +114,7 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 const provider = new Provider(issuer, {
   clients: testConfig.clients.map((c) => ({
     client_id: c.client_id,
-    ...(c.client_secret !== undefined && c.token_endpoint_auth_method !== 'none'
-      ? { client_secret: c.client_secret }
-      : {}),
+    ...(c.client_secret !== undefined && c.token_endpoint_auth_method !== 'none' ? { client_secret: c.client_secret } : {}),
     token_endpoint_auth_method: c.token_endpoint_auth_method,
     redirect_uris: c.redirect_uris,
     grant_types: ['authorization_code', 'refresh_token'],
@@ -304,9 +302,13 @@ handler = async (req, res) => {
     if (interaction && req.method === 'GET') {
       const [, uid, action] = interaction;
       if (!action) {
-        send(res, 200, 'text/html; charset=utf-8',
+        send(
+          res,
+          200,
+          'text/html; charset=utf-8',
           `<!doctype html><title>Sign in</title><p>Test login for interaction ${escapeHtml(uid)}: ` +
-          'use <code>login?account=alice</code> or <code>deny</code>.</p>');
+            'use <code>login?account=alice</code> or <code>deny</code>.</p>',
+        );
         return;
       }
       if (action === '/deny') {
@@ -321,7 +323,9 @@ handler = async (req, res) => {
       // After login, a prompt=consent request comes back for consent: the user grants what was asked.
       const details = await provider.interactionDetails(req, res);
       if (details.prompt.name === 'consent') {
-        const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+        const grant = details.grantId
+          ? await provider.Grant.find(details.grantId)
+          : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
         const missing = details.prompt.details;
         if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
         if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);

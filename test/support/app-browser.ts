@@ -31,13 +31,19 @@ export class AppBrowser {
     const html = await response.text();
     const form = /<form method="post" action="([^"]+)">(.*?)<button/s.exec(html);
     if (!form) return { status: response.status, html };
-    const fields = Object.fromEntries([...form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [unescape(m[1]), unescape(m[2])]));
+    const fields = Object.fromEntries(
+      [...form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [unescape(m[1]), unescape(m[2])]),
+    );
     return { status: response.status, html, form: { action: new URL(unescape(form[1]), link), fields } };
   }
 
   /** Presses the page's button: answers the POST (a 303 to the provider when all is well). */
   submit(page: ConfirmationPage, fields: Record<string, string> = page.form!.fields): Promise<Response> {
-    return this.fetch(page.form!.action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    return this.fetch(page.form!.action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
   }
 
   /** Opens the link and presses the button; answers the provider URL the app sent the browser to. */

@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const PROJECT_DIR = resolve(__dirname, '..', '..');
-export const MANIFEST = JSON.parse(readFileSync(join(PROJECT_DIR, 'app.json'), 'utf8')) as { id: string; version: string; nameSlug: string; permissions: Array<{ name: string }> };
+export const MANIFEST = JSON.parse(readFileSync(join(PROJECT_DIR, 'app.json'), 'utf8')) as {
+  id: string;
+  version: string;
+  nameSlug: string;
+  permissions: Array<{ name: string }>;
+};
 export const APP_ID = MANIFEST.id;
 
 let built: string | undefined;

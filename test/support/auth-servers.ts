@@ -125,8 +125,7 @@ function waitForReady(child: ChildProcessWithoutNullStreams, stderr: () => strin
       }
       fail(`unexpected first stdout line: ${line.slice(0, 200)}`);
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void =>
-      fail(`exited before ready (code ${code}, signal ${signal})`);
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(`exited before ready (code ${code}, signal ${signal})`);
     const onError = (e: Error): void => fail(`could not start: ${e.message}`);
     const timer = setTimeout(() => fail(`not ready after ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS);
     child.stdout.on('data', onData);

@@ -45,7 +45,10 @@ export async function runOAuth(harness: AppsEngineHarness, where: { userId: stri
   const blocks = (replies[0].blocks ?? []) as Array<{ type: string; elements?: Array<{ type: string; actionId: string; url: string }> }>;
   return {
     text: JSON.stringify(blocks),
-    buttons: blocks.filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []).filter((e) => e.type === 'button'),
+    buttons: blocks
+      .filter((b) => b.type === 'actions')
+      .flatMap((b) => b.elements ?? [])
+      .filter((e) => e.type === 'button'),
   };
 }
 

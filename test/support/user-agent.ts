@@ -63,9 +63,7 @@ export class CookieJar {
         else if (key === 'secure') cookie.secure = true;
       }
       if (maxAge !== undefined) cookie.expires = Date.now() + maxAge * 1000;
-      this.cookies = this.cookies.filter(
-        (c) => !(c.name === cookie.name && c.host === cookie.host && c.path === cookie.path),
-      );
+      this.cookies = this.cookies.filter((c) => !(c.name === cookie.name && c.host === cookie.host && c.path === cookie.path));
       if (cookie.expires === undefined || cookie.expires > Date.now()) this.cookies.push(cookie);
     }
   }
@@ -134,9 +132,7 @@ export async function authorizeAs(authorizationUrl: string, opts: AuthorizeAsOpt
     if (res.status === 200 && interaction) {
       const uid = interaction[1];
       url =
-        decision === 'deny'
-          ? new URL(`/interaction/${uid}/deny`, url)
-          : new URL(`/interaction/${uid}/login?account=${encodeURIComponent(opts.account)}`, url);
+        decision === 'deny' ? new URL(`/interaction/${uid}/deny`, url) : new URL(`/interaction/${uid}/login?account=${encodeURIComponent(opts.account)}`, url);
       continue;
     }
 

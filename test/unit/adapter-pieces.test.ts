@@ -15,7 +15,16 @@ describe('redirect URI', () => {
 });
 
 describe('error messages', () => {
-  const kinds: OAuthErrorKind[] = ['not_connected', 'reconnect_required', 'provider_misconfigured', 'provider_unavailable', 'invalid_response', 'access_denied', 'invalid_state', 'invalid_configuration'];
+  const kinds: OAuthErrorKind[] = [
+    'not_connected',
+    'reconnect_required',
+    'provider_misconfigured',
+    'provider_unavailable',
+    'invalid_response',
+    'access_denied',
+    'invalid_state',
+    'invalid_configuration',
+  ];
 
   it.each(kinds)('gives %s its own message', (kind) => {
     expect(messageForError(new OAuthError(kind, 'x')).key).toBe(`error_${kind}`);
@@ -27,8 +36,14 @@ describe('error messages', () => {
   });
 
   it('tells why a connection must be made again: refused, expired, or unreadable here', () => {
-    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'expired' }))).toMatchObject({ key: 'error_connection_expired', offerConnect: true });
-    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'unreadable_record' }))).toMatchObject({ key: 'error_record_unreadable', offerConnect: true });
+    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'expired' }))).toMatchObject({
+      key: 'error_connection_expired',
+      offerConnect: true,
+    });
+    expect(messageForError(new OAuthError('reconnect_required', 'x', { reason: 'unreadable_record' }))).toMatchObject({
+      key: 'error_record_unreadable',
+      offerConnect: true,
+    });
     expect(messageForError(new OAuthError('reconnect_required', 'x'))).toMatchObject({ key: 'error_reconnect_required', offerConnect: true });
   });
 
@@ -44,7 +59,9 @@ describe('complete page', () => {
     expect(page.content).toContain('&lt;script&gt;');
     expect(page.content).toContain('A &amp; &quot;B&quot;');
     expect(page.content).toContain('<html lang="pt-BR">');
-    expect(page.headers?.['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/);
+    expect(page.headers?.['content-security-policy']).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/,
+    );
     expect(page.headers?.['cache-control']).toBe('no-store');
     expect(escapeHtml(`'`)).toBe('&#39;');
   });
@@ -52,9 +69,15 @@ describe('complete page', () => {
 
 describe('reply blocks', () => {
   it('renders sections, a note and link buttons that carry the app id', () => {
-    const blocks = blocksOf('app-1', { sections: ['*Hi*'], note: 'small', buttons: [{ label: 'Connect', url: 'https://x/connect?link=1', actionId: 'oauth-connect', style: 'primary' }] });
+    const blocks = blocksOf('app-1', {
+      sections: ['*Hi*'],
+      note: 'small',
+      buttons: [{ label: 'Connect', url: 'https://x/connect?link=1', actionId: 'oauth-connect', style: 'primary' }],
+    });
     expect(blocks.map((b) => b.type)).toEqual(['section', 'context', 'actions']);
-    expect(blocks[2]).toMatchObject({ elements: [{ type: 'button', appId: 'app-1', actionId: 'oauth-connect', url: 'https://x/connect?link=1', text: { type: 'plain_text', text: 'Connect' } }] });
+    expect(blocks[2]).toMatchObject({
+      elements: [{ type: 'button', appId: 'app-1', actionId: 'oauth-connect', url: 'https://x/connect?link=1', text: { type: 'plain_text', text: 'Connect' } }],
+    });
   });
 });
 
@@ -75,14 +98,24 @@ describe('token records', () => {
     userId: 'u1',
     providerId: 'github',
     connectedAt: 1,
-    tokens: { accessToken: 'gho_secret-value', tokenType: 'bearer', obtainedAt: 1, scopes: ['read:user'], refreshToken: undefined, expiresAt: undefined, idToken: undefined },
+    tokens: {
+      accessToken: 'gho_secret-value',
+      tokenType: 'bearer',
+      obtainedAt: 1,
+      scopes: ['read:user'],
+      refreshToken: undefined,
+      expiresAt: undefined,
+      idToken: undefined,
+    },
   };
 
   it('are written with a format number and no undefined member, and read back whole', () => {
     const record = tokenRecordOf(connection);
     expect(record.format).toBe(TOKEN_RECORD_FORMAT);
     expect(Object.keys(record.tokens)).not.toContain('refreshToken');
-    expect(readTokenRecord(record)).toEqual({ connection: { ...connection, tokens: { accessToken: 'gho_secret-value', tokenType: 'bearer', obtainedAt: 1, scopes: ['read:user'] } } });
+    expect(readTokenRecord(record)).toEqual({
+      connection: { ...connection, tokens: { accessToken: 'gho_secret-value', tokenType: 'bearer', obtainedAt: 1, scopes: ['read:user'] } },
+    });
   });
 
   it('written by 0.1.0 on the Deno runtime (no format, null for what the provider left out) still read', () => {

@@ -56,7 +56,9 @@ describe('authorization request (RFC 6749 §4.1.1, RFC 7636)', () => {
 
   describe('offline_access (OpenID Connect Core 1.0 §11)', () => {
     const withScopes = (extra: Record<string, unknown>): ResolvedProvider => ({
-      ...resolveWithoutDiscovery(parseProviderDefinition({ id: 'sso', displayName: 'SSO', endpoints: provider.endpoints, scopes: { default: ['openid', 'offline_access'] }, ...extra })),
+      ...resolveWithoutDiscovery(
+        parseProviderDefinition({ id: 'sso', displayName: 'SSO', endpoints: provider.endpoints, scopes: { default: ['openid', 'offline_access'] }, ...extra }),
+      ),
     });
     const promptOf = async (p: ResolvedProvider) =>
       new URL((await beginAuthorization({ provider: p, client, userId: 'u', states: new MemoryStateStore(), clock })).url).searchParams.getAll('prompt');
@@ -99,7 +101,13 @@ describe('authorization request (RFC 6749 §4.1.1, RFC 7636)', () => {
     const { started, states, url } = await start();
     const { pending, code } = await complete(states, { state: started.state, code: 'the-code', iss: 'https://id.acme.test' });
     expect(code).toBe('the-code');
-    expect(pending).toMatchObject({ userId: 'user-a', providerId: 'acme', redirectUri: client.redirectUri, scopes: ['read', 'write'], context: { roomId: 'room-1' } });
+    expect(pending).toMatchObject({
+      userId: 'user-a',
+      providerId: 'acme',
+      redirectUri: client.redirectUri,
+      scopes: ['read', 'write'],
+      context: { roomId: 'room-1' },
+    });
     expect(pkceChallenge(pending.codeVerifier!)).toBe(url.searchParams.get('code_challenge'));
     expect(pending.expiresAt).toBe(1_700_000_000_000 + 10 * 60 * 1000);
   });
@@ -159,7 +167,9 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
 
   it('keeps a code echoed in error_description out of the message', async () => {
     const { started, states } = await start();
-    const error = await rejectionOf(complete(states, { state: started.state, code: 'leaky-code-123', error: 'invalid_scope', error_description: 'bad scope for code leaky-code-123' }));
+    const error = await rejectionOf(
+      complete(states, { state: started.state, code: 'leaky-code-123', error: 'invalid_scope', error_description: 'bad scope for code leaky-code-123' }),
+    );
     expect(error.kind).toBe('provider_misconfigured');
     expect(error.message).not.toContain('leaky-code-123');
   });

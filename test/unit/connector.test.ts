@@ -11,7 +11,12 @@ function connectorFor(input: Partial<ProviderInput> = {}) {
   const definition = parseProviderDefinition({
     id: 'acme',
     displayName: 'Acme',
-    endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token', revocation: 'https://id.acme.test/revoke', userinfo: 'https://id.acme.test/me' },
+    endpoints: {
+      authorization: 'https://id.acme.test/authorize',
+      token: 'https://id.acme.test/token',
+      revocation: 'https://id.acme.test/revoke',
+      userinfo: 'https://id.acme.test/me',
+    },
     profile: { accountNamePath: 'login' },
     ...input,
   });
@@ -39,7 +44,10 @@ function connectorFor(input: Partial<ProviderInput> = {}) {
 async function connected(setup = connectorFor()) {
   const { connector, transport } = setup;
   const start = await connector.beginAuthorization('user-1', 'acme', { context: { roomId: 'r1' } });
-  transport.answer(json({ access_token: 'access-token-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'refresh-token-1' }), json({ login: 'alice' }));
+  transport.answer(
+    json({ access_token: 'access-token-1', token_type: 'Bearer', expires_in: 3600, refresh_token: 'refresh-token-1' }),
+    json({ login: 'alice' }),
+  );
   const done = await connector.completeAuthorization({ state: start.state, code: 'auth-code-1' });
   return { ...setup, done };
 }
@@ -87,14 +95,22 @@ describe('OAuthConnector', () => {
   it('asks to reconnect when the API still says 401 after the refresh', async () => {
     const { connector, transport } = await connected();
     transport.answer({ status: 401 }, json({ access_token: 'access-token-2', token_type: 'Bearer' }), { status: 401 });
-    await expect(connector.authorizedRequest('user-1', 'acme', { method: 'GET', url: 'https://api.acme.test/x', headers: {} })).rejects.toMatchObject({ kind: 'reconnect_required' });
+    await expect(connector.authorizedRequest('user-1', 'acme', { method: 'GET', url: 'https://api.acme.test/x', headers: {} })).rejects.toMatchObject({
+      kind: 'reconnect_required',
+    });
   });
 
   it('disconnect revokes refresh then access token with hints and client auth (RFC 7009), then deletes the record', async () => {
     const { connector, transport, tokens } = await connected();
     transport.answer({ status: 200 }, { status: 200 });
     const result = await connector.disconnect('user-1', 'acme');
-    expect(result).toEqual({ summary: 'revoked', outcomes: [{ token: 'refresh_token', result: 'revoked' }, { token: 'access_token', result: 'revoked' }] });
+    expect(result).toEqual({
+      summary: 'revoked',
+      outcomes: [
+        { token: 'refresh_token', result: 'revoked' },
+        { token: 'access_token', result: 'revoked' },
+      ],
+    });
     const [refresh, access] = transport.requests.slice(2);
     expect(refresh).toMatchObject({ method: 'POST', url: 'https://id.acme.test/revoke' });
     expect(refresh.headers.authorization).toMatch(/^Basic /);
@@ -124,7 +140,9 @@ describe('OAuthConnector', () => {
   });
 
   it('says not_supported when the provider has no revocation endpoint, and still deletes', async () => {
-    const setup = connectorFor({ endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token', userinfo: 'https://id.acme.test/me' } });
+    const setup = connectorFor({
+      endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token', userinfo: 'https://id.acme.test/me' },
+    });
     const { connector, tokens } = await connected(setup);
     expect((await connector.disconnect('user-1', 'acme')).summary).toBe('not_supported');
     expect(await tokens.get('user-1', 'acme')).toBeUndefined();

@@ -84,7 +84,8 @@ async function startStandIn(): Promise<StandIn> {
           if (!user) return send(res, 401, { status: 'error', error: 'Unauthorized', message: 'Unauthorized' });
           if ('code' in user) {
             if (!creds.code) return send(res, 401, { status: 'error', error: 'totp-required', message: 'TOTP Required', details: { method: 'totp' } });
-            if (creds.code !== user.code) return send(res, 401, { status: 'error', error: 'totp-invalid', message: 'TOTP Invalid', details: { method: 'totp' } });
+            if (creds.code !== user.code)
+              return send(res, 401, { status: 'error', error: 'totp-invalid', message: 'TOTP Invalid', details: { method: 'totp' } });
           }
           const authToken = `session-${randomBytes(12).toString('hex')}`;
           secrets.add(authToken);
@@ -157,7 +158,14 @@ const tempDirs: string[] = [];
 function makeProject(options: { url: string; rcappsconfig?: Record<string, unknown>; local?: Record<string, unknown>; zip?: boolean }): Project {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-test-'));
   tempDirs.push(dir);
-  const appJson = { id: APP_ID, version: APP_VERSION, name: 'OAuth Connector', nameSlug: 'oauth-connector', classFile: 'src/OAuthApp.ts', permissions: PERMISSIONS };
+  const appJson = {
+    id: APP_ID,
+    version: APP_VERSION,
+    name: 'OAuth Connector',
+    nameSlug: 'oauth-connector',
+    classFile: 'src/OAuthApp.ts',
+    permissions: PERMISSIONS,
+  };
   fs.writeFileSync(path.join(dir, 'app.json'), JSON.stringify(appJson, null, 2));
   fs.writeFileSync(path.join(dir, '.rcappsconfig'), JSON.stringify(options.rcappsconfig ?? { url: options.url, username: '' }));
   if (options.local) fs.writeFileSync(path.join(dir, '.rcappsconfig.local.json'), JSON.stringify(options.local));
@@ -172,7 +180,10 @@ function makeProject(options: { url: string; rcappsconfig?: Record<string, unkno
 
 const aliceEnv = { RC_USERNAME: ALICE.username, RC_PASSWORD: ALICE.password };
 
-async function deploy(project: Project, options: { env: NodeJS.ProcessEnv; code?: string; url?: string; update?: boolean }): Promise<{ result: DeployResult; lines: string[] }> {
+async function deploy(
+  project: Project,
+  options: { env: NodeJS.ProcessEnv; code?: string; url?: string; update?: boolean },
+): Promise<{ result: DeployResult; lines: string[] }> {
   const lines: string[] = [];
   const log = (line: string): void => {
     lines.push(line);
@@ -238,8 +249,14 @@ describe('npm run deploy against a LOCAL STAND-IN for the Rocket.Chat REST endpo
     // The rc-apps call sequence: login, installed?, upload; plus a logout that ends the fresh session.
     const calls = rc.requests.map((r) => `${r.method} ${r.path}`);
     expect(calls).toEqual([
-      'POST /api/v1/login', `GET /api/apps/${APP_ID}`, 'POST /api/apps', 'POST /api/v1/logout',
-      'POST /api/v1/login', `GET /api/apps/${APP_ID}`, `POST /api/apps/${APP_ID}`, 'POST /api/v1/logout',
+      'POST /api/v1/login',
+      `GET /api/apps/${APP_ID}`,
+      'POST /api/apps',
+      'POST /api/v1/logout',
+      'POST /api/v1/login',
+      `GET /api/apps/${APP_ID}`,
+      `POST /api/apps/${APP_ID}`,
+      'POST /api/v1/logout',
     ]);
     expect(JSON.parse(rc.requests[0].body.toString())).toEqual({ username: ALICE.username, password: ALICE.password });
     expect(rc.requests[2].headers['x-user-id']).toBe(ALICE.userId);
@@ -307,7 +324,7 @@ describe('npm run deploy against a LOCAL STAND-IN for the Rocket.Chat REST endpo
   it('missing zip: says to run npm run package, before any request', async () => {
     const project = makeProject({ url: rc.url, zip: false });
     expect(await deployError(project, { env: aliceEnv })).toBe(
-      'No app package at dist/oauth-connector_0.1.0.zip: run `npm run package` first (it writes the zip for app.json\'s version 0.1.0).',
+      "No app package at dist/oauth-connector_0.1.0.zip: run `npm run package` first (it writes the zip for app.json's version 0.1.0).",
     );
     expect(rc.requests).toHaveLength(0);
   });
@@ -338,7 +355,7 @@ describe('npm run deploy against a LOCAL STAND-IN for the Rocket.Chat REST endpo
     expect(await deployError(broken, { env: {} })).toBe('.rcappsconfig.local.json is not valid JSON (line 1, column 32).');
   });
 
-  it('an upload the server refuses: shows the server\'s error field', async () => {
+  it("an upload the server refuses: shows the server's error field", async () => {
     const project = makeProject({ url: rc.url });
     rc.refuseUploadsWith = 'Invalid App package. Could not find app.json';
     expect(await deployError(project, { env: aliceEnv })).toBe(

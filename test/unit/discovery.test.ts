@@ -22,7 +22,10 @@ describe('authorization server metadata', () => {
     const withUserinfo = { ...definition, endpoints: { userinfo: 'https://api.example.com/me' } };
     const resolved = await new MetadataCache(transport).resolve(withUserinfo);
     expect(transport.last.url).toBe('https://as.example.com/.well-known/oauth-authorization-server/tenant1');
-    expect(resolved.endpoints).toEqual({ ...{ authorization: metadata.authorization_endpoint, token: metadata.token_endpoint, revocation: metadata.revocation_endpoint }, userinfo: 'https://api.example.com/me' });
+    expect(resolved.endpoints).toEqual({
+      ...{ authorization: metadata.authorization_endpoint, token: metadata.token_endpoint, revocation: metadata.revocation_endpoint },
+      userinfo: 'https://api.example.com/me',
+    });
     expect(resolved.issParameterRequired).toBe(false);
   });
 
@@ -37,7 +40,10 @@ describe('authorization server metadata', () => {
   // Where they point (https, no private host) is the endpoint policy's to judge: endpoint-policy.test.ts.
   it('refuses metadata whose endpoints are not absolute URLs', async () => {
     const transport = new RecordingTransport().answer(json({ ...metadata, token_endpoint: '/tenant1/token' }));
-    await expect(new MetadataCache(transport).resolve(definition)).rejects.toMatchObject({ kind: 'invalid_response', message: expect.stringMatching(/token_endpoint/) });
+    await expect(new MetadataCache(transport).resolve(definition)).rejects.toMatchObject({
+      kind: 'invalid_response',
+      message: expect.stringMatching(/token_endpoint/),
+    });
   });
 
   it('discovers an issuer once for concurrent first callers', async () => {

@@ -5,7 +5,14 @@
  * configured and discovered endpoints before sending anything.
  */
 import { OAuthConnector } from '../../src/core/connector';
-import { checkEndpoint, checkUserPage, enforceEndpointPolicy, parseAllowedHosts, STRICT_ENDPOINT_POLICY, type EndpointPolicy } from '../../src/core/endpoint-policy';
+import {
+  checkEndpoint,
+  checkUserPage,
+  enforceEndpointPolicy,
+  parseAllowedHosts,
+  STRICT_ENDPOINT_POLICY,
+  type EndpointPolicy,
+} from '../../src/core/endpoint-policy';
 import { parseProviderDefinition, type ProviderInput } from '../../src/core/provider';
 import { MemoryStateStore, MemoryTokenStore } from '../../src/node/memory-stores';
 import { rejectionOf } from '../support/oauth-error';
@@ -25,7 +32,14 @@ const reasonOf = (url: string, policy = strict) => {
 
 describe('the endpoint policy', () => {
   it('accepts https to public hosts, names and addresses', () => {
-    for (const url of ['https://github.com/login/oauth/access_token', 'https://8.8.8.8/x', 'https://[2606:4700:4700::1111]/x', 'https://[::ffff:8.8.8.8]/x', 'https://id.acme.test/token', 'https://login.microsoftonline.com:443/common/oauth2/v2.0/token']) {
+    for (const url of [
+      'https://github.com/login/oauth/access_token',
+      'https://8.8.8.8/x',
+      'https://[2606:4700:4700::1111]/x',
+      'https://[::ffff:8.8.8.8]/x',
+      'https://id.acme.test/token',
+      'https://login.microsoftonline.com:443/common/oauth2/v2.0/token',
+    ]) {
       expect([url, fixOf(url)]).toEqual([url, 'ok']);
     }
   });
@@ -171,7 +185,12 @@ describe('the endpoint policy', () => {
 
 describe('a provider under the policy', () => {
   const definition = (input: Partial<ProviderInput>) =>
-    parseProviderDefinition({ id: 'acme', displayName: 'Acme', endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token' }, ...input });
+    parseProviderDefinition({
+      id: 'acme',
+      displayName: 'Acme',
+      endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token' },
+      ...input,
+    });
 
   it('is refused with an invalid_configuration error whose field says what to change', () => {
     const error = (input: Partial<ProviderInput>, policy = strict) => {
@@ -187,17 +206,27 @@ describe('a provider under the policy', () => {
       field: 'endpoints.token',
       message: expect.stringMatching(/^Provider "acme": endpoints\.token uses plain http/),
     });
-    expect(error({ endpoints: { authorization: 'https://id.acme.test/a', token: 'https://id.acme.test/t', revocation: 'https://10.0.0.9/revoke' } })).toMatchObject({
+    expect(
+      error({ endpoints: { authorization: 'https://id.acme.test/a', token: 'https://id.acme.test/t', revocation: 'https://10.0.0.9/revoke' } }),
+    ).toMatchObject({
       field: 'allowedHosts',
-      message: expect.stringMatching(/endpoints\.revocation goes to 10\.0\.0\.9, a private address \(10\.0\.0\.0\/8\): the app calls it only if the allowed hosts/),
+      message: expect.stringMatching(
+        /endpoints\.revocation goes to 10\.0\.0\.9, a private address \(10\.0\.0\.0\/8\): the app calls it only if the allowed hosts/,
+      ),
     });
     expect(error({ endpoints: { authorization: 'http://127.0.0.1:9/a', token: 'http://127.0.0.1:9/t' } })).toMatchObject({
       field: 'allowHttpLoopback',
       message: expect.stringMatching(/endpoints\.authorization uses plain http on the loopback host 127\.0\.0\.1: allowed only for development/),
     });
     expect(error({ endpoints: { authorization: 'http://127.0.0.1:9/a', token: 'http://127.0.0.1:9/t' } }, dev)).toBeUndefined();
-    expect(error({ profile: { url: 'https://metadata.google.internal/x', accountNamePath: 'login' } })).toMatchObject({ field: 'allowedHosts', message: expect.stringMatching(/profile\.url/) });
-    expect(error({ issuer: 'https://192.168.0.10/realms/x', discovery: 'openid', endpoints: {} })).toMatchObject({ field: 'allowedHosts', message: expect.stringMatching(/issuer goes to 192\.168\.0\.10/) });
+    expect(error({ profile: { url: 'https://metadata.google.internal/x', accountNamePath: 'login' } })).toMatchObject({
+      field: 'allowedHosts',
+      message: expect.stringMatching(/profile\.url/),
+    });
+    expect(error({ issuer: 'https://192.168.0.10/realms/x', discovery: 'openid', endpoints: {} })).toMatchObject({
+      field: 'allowedHosts',
+      message: expect.stringMatching(/issuer goes to 192\.168\.0\.10/),
+    });
   });
 });
 
@@ -230,7 +259,10 @@ describe('the connector applies the policy', () => {
   });
 
   it('uses the discovered endpoint when the allow-list names its range', async () => {
-    const { connector, transport } = connectorWith({ issuer: 'https://id.acme.test', discovery: 'openid' }, { allowHttpLoopback: false, allowedHosts: ['10.0.0.0/24'] });
+    const { connector, transport } = connectorWith(
+      { issuer: 'https://id.acme.test', discovery: 'openid' },
+      { allowHttpLoopback: false, allowedHosts: ['10.0.0.0/24'] },
+    );
     transport.answer(json(metadata));
     const { provider } = await connector.provider('acme');
     expect(provider.endpoints.token).toBe('https://10.0.0.8/token');

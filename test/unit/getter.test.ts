@@ -110,7 +110,10 @@ describe('token getter', () => {
     const server = rotatingServer();
     const get = getter(store, server.refresh);
     expect(await get.getAccessToken('u1', 'acme')).toBe('access-0');
-    await expect(get.getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).rejects.toMatchObject({ kind: 'reconnect_required', reason: 'grant_rejected' });
+    await expect(get.getAccessToken('u1', 'acme', { refreshUnlessNot: 'access-0' })).rejects.toMatchObject({
+      kind: 'reconnect_required',
+      reason: 'grant_rejected',
+    });
     expect(server.calls).toEqual([]);
   });
 

@@ -23,7 +23,9 @@ describe('i18n files', () => {
 
   it.each(locales)('%s keeps every placeholder and code span of English', (file) => {
     const translated = load(file);
-    const broken = Object.keys(english).filter((key) => key in translated && JSON.stringify(invariants(english[key])) !== JSON.stringify(invariants(translated[key])));
+    const broken = Object.keys(english).filter(
+      (key) => key in translated && JSON.stringify(invariants(english[key])) !== JSON.stringify(invariants(translated[key])),
+    );
     expect(broken).toEqual([]);
   });
 });

@@ -22,7 +22,11 @@ import { rejectionOf } from '../support/oauth-error';
 
 const NOW = 1_700_000_000_000;
 const clock = { now: () => NOW };
-const client: ClientCredentials = { clientId: 'client-1', clientSecret: 's3cret-value', redirectUri: 'https://chat.example.com/api/apps/public/app-id/complete' };
+const client: ClientCredentials = {
+  clientId: 'client-1',
+  clientSecret: 's3cret-value',
+  redirectUri: 'https://chat.example.com/api/apps/public/app-id/complete',
+};
 const SECRET_CARRIERS = { client_id: 'client-1', client_secret: 's3cret-value' };
 const tokens: TokenSet = { accessToken: 'at-1', tokenType: 'Bearer', refreshToken: 'rt-1', obtainedAt: NOW, scopes: [] };
 const form = RecordingTransport.form;
@@ -39,7 +43,13 @@ function provider(key: string, options: Partial<PresetOptions> = {}): ResolvedPr
 }
 
 function codeGrant(p: ResolvedProvider): TokenGrant {
-  return { type: 'authorization_code', code: 'code-1', codeVerifier: p.pkce ? 'verifier-1' : undefined, redirectUri: client.redirectUri, requestedScopes: p.scopes.default };
+  return {
+    type: 'authorization_code',
+    code: 'code-1',
+    codeVerifier: p.pkce ? 'verifier-1' : undefined,
+    redirectUri: client.redirectUri,
+    requestedScopes: p.scopes.default,
+  };
 }
 const refreshGrant: TokenGrant = { type: 'refresh_token', previous: { ...tokens, refreshToken: 'rt-1' } };
 
@@ -101,7 +111,13 @@ describe('the preset catalog', () => {
     const definition = definitionFromPreset(p, { id: p.key, ...(p.needs ? NEEDS[p.needs] : {}) });
     expect(definition.id).toBe(p.key);
     const resolved = await new MetadataCache(new RecordingTransport(json(metadata)), { clock }).resolve(definition);
-    const urls = [resolved.endpoints.authorization, resolved.endpoints.token, resolved.endpoints.revocation, resolved.endpoints.userinfo, resolved.profile?.url];
+    const urls = [
+      resolved.endpoints.authorization,
+      resolved.endpoints.token,
+      resolved.endpoints.revocation,
+      resolved.endpoints.userinfo,
+      resolved.profile?.url,
+    ];
     expect(urls.slice(0, 2).every(Boolean)).toBe(true);
     for (const url of urls.filter((u): u is string => Boolean(u))) expect(new URL(url).protocol).toBe('https:');
   });
@@ -125,7 +141,11 @@ describe('Google', () => {
   });
 
   it('knows the URLs its token answer names email and profile by: nothing shows as not granted', () => {
-    const granted: TokenSet = { ...tokens, requestedScopes: ['openid', 'email', 'profile'], scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile'] };
+    const granted: TokenSet = {
+      ...tokens,
+      requestedScopes: ['openid', 'email', 'profile'],
+      scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/userinfo.profile'],
+    };
     expect(missingScopes(granted, google.scopes)).toEqual([]);
     expect(missingScopes({ ...granted, scopes: ['openid', 'https://www.googleapis.com/auth/userinfo.email'] }, google.scopes)).toEqual(['profile']);
   });
@@ -136,7 +156,13 @@ describe('Google', () => {
     expect(request.url).toBe('https://oauth2.googleapis.com/token');
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
     expect(request.headers.authorization).toBeUndefined();
-    expect(form(request)).toEqual({ grant_type: 'authorization_code', code: 'code-1', redirect_uri: client.redirectUri, code_verifier: 'verifier-1', ...SECRET_CARRIERS });
+    expect(form(request)).toEqual({
+      grant_type: 'authorization_code',
+      code: 'code-1',
+      redirect_uri: client.redirectUri,
+      code_verifier: 'verifier-1',
+      ...SECRET_CARRIERS,
+    });
   });
 });
 
@@ -153,7 +179,16 @@ describe('GitHub', () => {
 
   it('reads a form-encoded answer, with comma-separated granted scopes', async () => {
     const { tokens: got } = await exchange(github, formAnswer('access_token=gho_abc123&scope=repo%2Cgist&token_type=bearer'));
-    expect(got).toEqual({ accessToken: 'gho_abc123', tokenType: 'bearer', scopes: ['repo', 'gist'], requestedScopes: ['read:user'], obtainedAt: NOW, refreshToken: undefined, expiresAt: undefined, idToken: undefined });
+    expect(got).toEqual({
+      accessToken: 'gho_abc123',
+      tokenType: 'bearer',
+      scopes: ['repo', 'gist'],
+      requestedScopes: ['read:user'],
+      obtainedAt: NOW,
+      refreshToken: undefined,
+      expiresAt: undefined,
+      idToken: undefined,
+    });
   });
 
   it.each([
@@ -202,9 +237,12 @@ describe('GitLab', () => {
     expect(gitlab.profile?.url).toBe('https://git.example.com/gitlab/api/v4/user');
   });
 
-  it('refuses a site that is not a URL, naming the site setting; plain http is the endpoint policy\'s to refuse', () => {
+  it("refuses a site that is not a URL, naming the site setting; plain http is the endpoint policy's to refuse", () => {
     expect(configError(() => provider('gitlab', { site: 'git.example.com' })).field).toBe('site');
-    expect(findEndpointViolation(provider('gitlab', { site: 'http://git.example.com' }), STRICT_ENDPOINT_POLICY)).toMatchObject({ path: 'endpoints.authorization', fix: 'url' });
+    expect(findEndpointViolation(provider('gitlab', { site: 'http://git.example.com' }), STRICT_ENDPOINT_POLICY)).toMatchObject({
+      path: 'endpoints.authorization',
+      fix: 'url',
+    });
     const local = provider('gitlab', { site: 'http://localhost:8080' });
     expect(local.endpoints.token).toBe('http://localhost:8080/oauth/token');
     expect(findEndpointViolation(local, STRICT_ENDPOINT_POLICY)).toMatchObject({ fix: 'allowHttpLoopback' });
@@ -218,7 +256,12 @@ describe('GitLab', () => {
 
   it('sends redirect_uri on refresh (Google does not)', () => {
     const gitlab = provider('gitlab');
-    expect(form(buildTokenRequest(gitlab, client, refreshGrant))).toEqual({ grant_type: 'refresh_token', refresh_token: 'rt-1', redirect_uri: client.redirectUri, ...SECRET_CARRIERS });
+    expect(form(buildTokenRequest(gitlab, client, refreshGrant))).toEqual({
+      grant_type: 'refresh_token',
+      refresh_token: 'rt-1',
+      redirect_uri: client.redirectUri,
+      ...SECRET_CARRIERS,
+    });
     expect(form(buildTokenRequest(provider('google'), client, refreshGrant))).not.toHaveProperty('redirect_uri');
   });
 });
@@ -284,7 +327,11 @@ describe('Redmine / Planio', () => {
 
   it('puts the endpoints under the site and reads user.login from /users/current.json', () => {
     const redmine = provider('redmine', { site: 'https://acme.plan.io/' });
-    expect(redmine.endpoints).toEqual({ authorization: 'https://acme.plan.io/oauth/authorize', token: 'https://acme.plan.io/oauth/token', revocation: 'https://acme.plan.io/oauth/revoke' });
+    expect(redmine.endpoints).toEqual({
+      authorization: 'https://acme.plan.io/oauth/authorize',
+      token: 'https://acme.plan.io/oauth/token',
+      revocation: 'https://acme.plan.io/oauth/revoke',
+    });
     expect(buildProfileRequest(redmine)).toEqual({ method: 'GET', url: 'https://acme.plan.io/users/current.json', headers: { accept: 'application/json' } });
     const profile = readProfileResponse(redmine, profileAnswer({ user: { id: 7, login: 'jdoe', firstname: 'Jane', mail: 'jane@example.com' } }));
     expect(profile.accountName).toBe('jdoe');
@@ -324,7 +371,14 @@ describe('Dropbox', () => {
   it('revokes with POST, the access token as Bearer credentials and no body', async () => {
     const requests = buildRevocationRequests(dropbox, client, tokens);
     expect(requests).toEqual([
-      { token: 'access_token', request: { method: 'POST', url: 'https://api.dropboxapi.com/2/auth/token/revoke', headers: { authorization: 'Bearer at-1', accept: 'application/json' } } },
+      {
+        token: 'access_token',
+        request: {
+          method: 'POST',
+          url: 'https://api.dropboxapi.com/2/auth/token/revoke',
+          headers: { authorization: 'Bearer at-1', accept: 'application/json' },
+        },
+      },
     ]);
     const transport = new RecordingTransport().answer({ status: 200, headers: { 'content-type': 'application/json' }, body: 'null' });
     const result = await revokeTokens({ transport }, dropbox, client, tokens);
@@ -333,14 +387,21 @@ describe('Dropbox', () => {
   });
 
   it('counts a 401 for a token that revokes itself as already revoked: no client credentials could be wrong', async () => {
-    const transport = new RecordingTransport().answer({ status: 401, headers: { 'content-type': 'application/json' }, body: '{"error_summary":"invalid_access_token/","error":{".tag":"invalid_access_token"}}' });
+    const transport = new RecordingTransport().answer({
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      body: '{"error_summary":"invalid_access_token/","error":{".tag":"invalid_access_token"}}',
+    });
     expect((await revokeTokens({ transport }, dropbox, client, tokens)).summary).toBe('revoked');
   });
 
   it('reads the profile with a POST and takes name.display_name', () => {
     expect(buildProfileRequest(dropbox)).toMatchObject({ method: 'POST', url: 'https://api.dropboxapi.com/2/users/get_current_account' });
     expect(buildProfileRequest(dropbox).body).toBeUndefined();
-    const profile = readProfileResponse(dropbox, profileAnswer({ account_id: 'dbid:1', name: { given_name: 'Ada', display_name: 'Ada L.' }, email: 'ada@example.com' }));
+    const profile = readProfileResponse(
+      dropbox,
+      profileAnswer({ account_id: 'dbid:1', name: { given_name: 'Ada', display_name: 'Ada L.' }, email: 'ada@example.com' }),
+    );
     expect(profile.accountName).toBe('Ada L.');
   });
 });
@@ -361,10 +422,26 @@ describe('Slack', () => {
   });
 
   it('takes the user token from authed_user and ignores the top-level bot token', async () => {
-    const answer = json({ ok: true, access_token: 'xoxb-bot', token_type: 'bot', scope: 'commands', bot_user_id: 'B1', authed_user: { id: 'U1', ...userToken } });
+    const answer = json({
+      ok: true,
+      access_token: 'xoxb-bot',
+      token_type: 'bot',
+      scope: 'commands',
+      bot_user_id: 'B1',
+      authed_user: { id: 'U1', ...userToken },
+    });
     const { tokens: got, request } = await exchange(slack, answer);
     expect(request.headers.authorization).toBe(basicOf('client-1', 's3cret-value'));
-    expect(got).toEqual({ accessToken: 'xoxp-user', tokenType: 'user', refreshToken: 'xoxe-1-refresh', expiresAt: NOW + 43_200_000, obtainedAt: NOW, scopes: ['users:read', 'chat:write'], requestedScopes: ['users:read', 'chat:write'], idToken: undefined });
+    expect(got).toEqual({
+      accessToken: 'xoxp-user',
+      tokenType: 'user',
+      refreshToken: 'xoxe-1-refresh',
+      expiresAt: NOW + 43_200_000,
+      obtainedAt: NOW,
+      scopes: ['users:read', 'chat:write'],
+      requestedScopes: ['users:read', 'chat:write'],
+      idToken: undefined,
+    });
   });
 
   it.each([
@@ -378,7 +455,10 @@ describe('Slack', () => {
     const transport = new RecordingTransport().answer(json({ ok: false, error: 'token_revoked' }));
     await expect(revokeTokens({ transport }, slack, client, tokens)).resolves.toEqual({
       summary: 'revoked',
-      outcomes: [{ token: 'access_token', result: 'revoked' }, { token: 'refresh_token', result: 'unsupported' }],
+      outcomes: [
+        { token: 'access_token', result: 'revoked' },
+        { token: 'refresh_token', result: 'unsupported' },
+      ],
     });
   });
 
@@ -408,7 +488,11 @@ describe('Atlassian', () => {
   });
 
   it('reads access_denied at the token endpoint as a refused client, not as a user who declined', async () => {
-    const error = await exchangeFailure(provider('atlassian'), { status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"access_denied","error_description":"Unauthorized"}' });
+    const error = await exchangeFailure(provider('atlassian'), {
+      status: 401,
+      headers: { 'content-type': 'application/json' },
+      body: '{"error":"access_denied","error_description":"Unauthorized"}',
+    });
     expect(error).toMatchObject({ kind: 'provider_misconfigured', status: 401 });
   });
 
@@ -417,7 +501,13 @@ describe('Atlassian', () => {
     expect(request).toMatchObject({ method: 'POST', url: 'https://auth.atlassian.com/oauth/token' });
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers.authorization).toBeUndefined();
-    expect(JSON.parse(request.body!)).toEqual({ grant_type: 'authorization_code', code: 'code-1', redirect_uri: client.redirectUri, code_verifier: 'verifier-1', ...SECRET_CARRIERS });
+    expect(JSON.parse(request.body!)).toEqual({
+      grant_type: 'authorization_code',
+      code: 'code-1',
+      redirect_uri: client.redirectUri,
+      code_verifier: 'verifier-1',
+      ...SECRET_CARRIERS,
+    });
   });
 });
 
@@ -446,7 +536,12 @@ describe('Custom OAuth 2.0', () => {
 
 describe('OpenID Connect by issuer', () => {
   const ISSUER = 'https://idp.example.com/realms/main';
-  const metadata = { issuer: ISSUER, authorization_endpoint: `${ISSUER}/protocol/auth`, token_endpoint: `${ISSUER}/protocol/token`, authorization_response_iss_parameter_supported: true };
+  const metadata = {
+    issuer: ISSUER,
+    authorization_endpoint: `${ISSUER}/protocol/auth`,
+    token_endpoint: `${ISSUER}/protocol/token`,
+    authorization_response_iss_parameter_supported: true,
+  };
   const definition = () => definitionFromPreset(preset('oidc'), { id: 'sso', issuer: `${ISSUER}/` });
 
   it('discovers the endpoints once, and requires iss when the metadata promises it', async () => {
@@ -454,11 +549,15 @@ describe('OpenID Connect by issuer', () => {
     const cache = new MetadataCache(transport, { clock });
     const first = await cache.resolve(definition());
     const second = await cache.resolve(definition());
-    expect(transport.requests).toEqual([{ method: 'GET', url: `${ISSUER}/.well-known/openid-configuration`, headers: { accept: 'application/json', 'user-agent': USER_AGENT } }]);
+    expect(transport.requests).toEqual([
+      { method: 'GET', url: `${ISSUER}/.well-known/openid-configuration`, headers: { accept: 'application/json', 'user-agent': USER_AGENT } },
+    ]);
     expect(first.endpoints).toMatchObject({ authorization: `${ISSUER}/protocol/auth`, token: `${ISSUER}/protocol/token` });
     expect(first.issParameterRequired).toBe(true);
     expect(second.endpoints).toEqual(first.endpoints);
-    const { issParameterRequired } = await new MetadataCache(new RecordingTransport(json({ ...metadata, authorization_response_iss_parameter_supported: undefined }))).resolve(definition());
+    const { issParameterRequired } = await new MetadataCache(
+      new RecordingTransport(json({ ...metadata, authorization_response_iss_parameter_supported: undefined })),
+    ).resolve(definition());
     expect(issParameterRequired).toBe(false);
   });
 
@@ -482,7 +581,9 @@ describe('admin overrides', () => {
 
   it('are validated like the preset: a token endpoint that is no URL is refused, a plain-http one by the endpoint policy', () => {
     expect(configError(() => provider('google', { overrides: { endpoints: { token: 'tokens.example.com/token' } } })).field).toBe('endpoints.token');
-    expect(findEndpointViolation(provider('google', { overrides: { endpoints: { token: 'http://tokens.example.com/token' } } }), STRICT_ENDPOINT_POLICY)).toMatchObject({
+    expect(
+      findEndpointViolation(provider('google', { overrides: { endpoints: { token: 'http://tokens.example.com/token' } } }), STRICT_ENDPOINT_POLICY),
+    ).toMatchObject({
       path: 'endpoints.token',
       fix: 'url',
     });

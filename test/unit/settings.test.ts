@@ -20,7 +20,9 @@ describe('app settings', () => {
   });
 
   it('has an English text for every label, description, section and choice the engine translates', () => {
-    const keys = settings.flatMap((s) => [s.i18nLabel, s.i18nDescription, s.section, ...(s.values ?? []).map((v) => v.i18nLabel)]).filter((k): k is string => Boolean(k));
+    const keys = settings
+      .flatMap((s) => [s.i18nLabel, s.i18nDescription, s.section, ...(s.values ?? []).map((v) => v.i18nLabel)])
+      .filter((k): k is string => Boolean(k));
     expect(keys.filter((key) => !(key in english))).toEqual([]);
   });
 });

@@ -10,10 +10,27 @@ const NOW = 1_700_000_000_000;
 const clock = { now: () => NOW };
 const client = { clientId: 'client id', clientSecret: 'se:cret&1', redirectUri: 'https://chat.example.com/cb' };
 const provider: ResolvedProvider = resolveWithoutDiscovery(
-  parseProviderDefinition({ id: 'acme', displayName: 'Acme', endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token' } }),
+  parseProviderDefinition({
+    id: 'acme',
+    displayName: 'Acme',
+    endpoints: { authorization: 'https://id.acme.test/authorize', token: 'https://id.acme.test/token' },
+  }),
 );
-const codeGrant: TokenGrant = { type: 'authorization_code', code: 'code-abc', codeVerifier: 'verifier-xyz', redirectUri: client.redirectUri, requestedScopes: ['read'] };
-const previous: TokenSet & { refreshToken: string } = { accessToken: 'old-access', tokenType: 'Bearer', refreshToken: 'old-refresh', obtainedAt: NOW - 7200_000, expiresAt: NOW - 1, scopes: ['read', 'write'] };
+const codeGrant: TokenGrant = {
+  type: 'authorization_code',
+  code: 'code-abc',
+  codeVerifier: 'verifier-xyz',
+  redirectUri: client.redirectUri,
+  requestedScopes: ['read'],
+};
+const previous: TokenSet & { refreshToken: string } = {
+  accessToken: 'old-access',
+  tokenType: 'Bearer',
+  refreshToken: 'old-refresh',
+  obtainedAt: NOW - 7200_000,
+  expiresAt: NOW - 1,
+  scopes: ['read', 'write'],
+};
 
 async function exchange(answer: Answer, grant: TokenGrant = codeGrant) {
   const transport = new RecordingTransport().answer(answer);
@@ -43,12 +60,20 @@ describe('code exchange request (RFC 6749 §4.1.3, RFC 7636 §4.5)', () => {
       // RFC 6749 §2.3.1: id and secret are form-encoded (space as +) before base64.
       authorization: `Basic ${Buffer.from('client+id:se%3Acret%261').toString('base64')}`,
     });
-    expect(RecordingTransport.form(request)).toEqual({ grant_type: 'authorization_code', code: 'code-abc', redirect_uri: client.redirectUri, code_verifier: 'verifier-xyz' });
+    expect(RecordingTransport.form(request)).toEqual({
+      grant_type: 'authorization_code',
+      code: 'code-abc',
+      redirect_uri: client.redirectUri,
+      code_verifier: 'verifier-xyz',
+    });
   });
 
   it('refuses to send a confidential request without a secret', async () => {
     const transport = new RecordingTransport();
-    await expect(requestTokens({ transport, clock }, provider, { ...client, clientSecret: undefined }, codeGrant)).rejects.toMatchObject({ kind: 'invalid_configuration', field: 'clientSecret' });
+    await expect(requestTokens({ transport, clock }, provider, { ...client, clientSecret: undefined }, codeGrant)).rejects.toMatchObject({
+      kind: 'invalid_configuration',
+      field: 'clientSecret',
+    });
     expect(transport.requests).toHaveLength(0);
   });
 });
@@ -56,7 +81,16 @@ describe('code exchange request (RFC 6749 §4.1.3, RFC 7636 §4.5)', () => {
 describe('token response (RFC 6749 §5.1)', () => {
   it('computes an absolute expiry at receipt and records the granted scopes', async () => {
     const { tokens } = await exchange(json({ access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt', scope: 'read write' }));
-    expect(tokens).toEqual({ accessToken: 'at', tokenType: 'Bearer', refreshToken: 'rt', expiresAt: NOW + 3600_000, obtainedAt: NOW, scopes: ['read', 'write'], requestedScopes: ['read'], idToken: undefined });
+    expect(tokens).toEqual({
+      accessToken: 'at',
+      tokenType: 'Bearer',
+      refreshToken: 'rt',
+      expiresAt: NOW + 3600_000,
+      obtainedAt: NOW,
+      scopes: ['read', 'write'],
+      requestedScopes: ['read'],
+      idToken: undefined,
+    });
   });
 
   it('reads an expires_in beyond ten years as no known expiry, not as a token valid for millennia', async () => {
@@ -72,12 +106,19 @@ describe('token response (RFC 6749 §5.1)', () => {
   });
 
   it('reads form-encoded answers with expires_in as a string', async () => {
-    const { tokens } = await exchange({ status: 200, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=at&token_type=bearer&expires_in=60&scope=repo%2Cgist' });
+    const { tokens } = await exchange({
+      status: 200,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'access_token=at&token_type=bearer&expires_in=60&scope=repo%2Cgist',
+    });
     expect(tokens).toMatchObject({ accessToken: 'at', expiresAt: NOW + 60_000, scopes: ['repo', 'gist'] });
   });
 
   it('keeps the previous refresh token and scopes when a refresh answer omits them (RFC 6749 §6)', async () => {
-    const { tokens, transport } = await exchange(json({ access_token: 'new-access', token_type: 'Bearer', expires_in: 60 }), { type: 'refresh_token', previous });
+    const { tokens, transport } = await exchange(json({ access_token: 'new-access', token_type: 'Bearer', expires_in: 60 }), {
+      type: 'refresh_token',
+      previous,
+    });
     expect(RecordingTransport.form(transport.last)).toEqual({ grant_type: 'refresh_token', refresh_token: 'old-refresh' });
     expect(tokens).toMatchObject({ accessToken: 'new-access', refreshToken: 'old-refresh', scopes: ['read', 'write'] });
   });
@@ -88,7 +129,12 @@ describe('token response (RFC 6749 §5.1)', () => {
   });
 
   const failures: Array<[string, Answer, OAuthErrorKind, RegExp]> = [
-    ['an error in an HTTP 200 (GitHub)', json({ error: 'invalid_grant', error_description: 'The code is bad' }), 'reconnect_required', /invalid_grant: The code is bad/],
+    [
+      'an error in an HTTP 200 (GitHub)',
+      json({ error: 'invalid_grant', error_description: 'The code is bad' }),
+      'reconnect_required',
+      /invalid_grant: The code is bad/,
+    ],
     ['invalid_grant in a 400', json({ error: 'invalid_grant' }, 400), 'reconnect_required', /invalid_grant/],
     ['invalid_client in a 401', json({ error: 'invalid_client' }, 401), 'provider_misconfigured', /invalid_client/],
     ['unauthorized_client', json({ error: 'unauthorized_client' }, 400), 'provider_misconfigured', /unauthorized_client/],
@@ -97,7 +143,12 @@ describe('token response (RFC 6749 §5.1)', () => {
     ['a 500', { status: 500, body: 'oops' }, 'provider_unavailable', /HTTP 500/],
     ['a 503 with an OAuth error', json({ error: 'temporarily_unavailable' }, 503), 'provider_unavailable', /temporarily_unavailable/],
     ['a 429', { status: 429, body: '' }, 'provider_unavailable', /HTTP 429/],
-    ['an HTML page with 200', { status: 200, headers: { 'content-type': 'text/html' }, body: '<html><body>Login</body></html>' }, 'invalid_response', /HTML page/],
+    [
+      'an HTML page with 200',
+      { status: 200, headers: { 'content-type': 'text/html' }, body: '<html><body>Login</body></html>' },
+      'invalid_response',
+      /HTML page/,
+    ],
     ['a non-JSON body', { status: 200, headers: { 'content-type': 'text/plain' }, body: 'hello world' }, 'invalid_response', /neither JSON nor form/],
     ['broken JSON', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"access_token":' }, 'invalid_response', /neither JSON/],
     ['a missing access_token', json({ token_type: 'Bearer', expires_in: 10 }), 'invalid_response', /access_token is missing/],
@@ -122,7 +173,9 @@ describe('token response (RFC 6749 §5.1)', () => {
   });
 
   it('never repeats a secret the server echoes in error_description', async () => {
-    const error = await failure(json({ error: 'invalid_grant', error_description: 'code code-abc with verifier verifier-xyz and secret se:cret&1 rejected' }, 400));
+    const error = await failure(
+      json({ error: 'invalid_grant', error_description: 'code code-abc with verifier verifier-xyz and secret se:cret&1 rejected' }, 400),
+    );
     for (const secret of ['code-abc', 'verifier-xyz', 'se:cret&1']) expect(error.message).not.toContain(secret);
     const refreshError = await failure(json({ error: 'invalid_grant', error_description: 'old-refresh is spent' }, 400), { type: 'refresh_token', previous });
     expect(refreshError.message).not.toContain('old-refresh');

@@ -238,9 +238,7 @@ async function readServerConfig(projectDir: string): Promise<{ url?: string; use
 // ---------------------------------------------------------------------------------------------------
 // Credentials: the environment wins over the local file; the username may also come from .rcappsconfig.
 
-type Credentials =
-  | { kind: 'password'; username: string; password: string; source: string }
-  | { kind: 'token'; userId: string; token: string; source: string };
+type Credentials = { kind: 'password'; username: string; password: string; source: string } | { kind: 'token'; userId: string; token: string; source: string };
 
 const MISSING_CREDENTIALS =
   'No Rocket.Chat credentials found. Either set RC_USERNAME and RC_PASSWORD (or RC_USER_ID and RC_AUTH_TOKEN for a ' +
@@ -379,7 +377,7 @@ function serverWords(answer: Answer): string {
   const fields = errorFields(answer);
   const error = fields.error !== undefined ? String(fields.error) : undefined;
   const message = fields.message ?? fields.reason;
-  let words = error && message && message !== error ? `${error} (${message})` : error ?? message;
+  let words = error && message && message !== error ? `${error} (${message})` : (error ?? message);
   if (!words) words = answer.isJson ? 'no error message' : 'the answer is not JSON';
   words = words.replace(/\s+/g, ' ').trim();
   return words.length > 300 ? `${words.slice(0, 300)}…` : words;
@@ -413,7 +411,8 @@ async function authenticate(server: Server, credentials: Credentials, code: stri
     }
     const me = MeOk.safeParse(answer.body);
     if (answer.status !== 200 || !me.success) {
-      if (answer.isJson && answer.status >= 400) throw new DeployError(`Checking the personal access token failed (HTTP ${answer.status}): ${serverWords(answer)}.`);
+      if (answer.isJson && answer.status >= 400)
+        throw new DeployError(`Checking the personal access token failed (HTTP ${answer.status}): ${serverWords(answer)}.`);
       throw notRocketChat(server.base, 'GET /api/v1/me', answer);
     }
     return { userId: credentials.userId, authToken: credentials.token, username: me.data.username, loggedIn: false };
@@ -436,8 +435,7 @@ async function authenticate(server: Server, credentials: Credentials, code: stri
   if (error === 'totp-required') {
     const emailed = fields.details?.method === 'email' ? ' (a code has been sent to your email address)' : '';
     throw new DeployError(
-      `Two-factor authentication is required for ${credentials.username}${emailed}: run again with the current code, ` +
-        '`npm run deploy -- --code <code>`.',
+      `Two-factor authentication is required for ${credentials.username}${emailed}: run again with the current code, ` + '`npm run deploy -- --code <code>`.',
     );
   }
   if (error === 'totp-invalid') {
@@ -447,9 +445,7 @@ async function authenticate(server: Server, credentials: Credentials, code: stri
     throw new DeployError(`${server.base} refuses more login attempts for now (too many requests): wait a minute and try again.`);
   }
   if (answer.status === 401 || answer.status === 403) {
-    throw new DeployError(
-      `Login to ${server.base} refused: wrong username or password for ${credentials.username} (credentials from ${credentials.source}).`,
-    );
+    throw new DeployError(`Login to ${server.base} refused: wrong username or password for ${credentials.username} (credentials from ${credentials.source}).`);
   }
   if (answer.isJson && answer.status >= 400) throw new DeployError(`Login to ${server.base} failed (HTTP ${answer.status}): ${serverWords(answer)}.`);
   throw notRocketChat(server.base, 'POST /api/v1/login', answer);
@@ -474,17 +470,12 @@ async function installedVersion(server: Server, session: Session, appId: string)
   if (answer.status === 401 || answer.status === 403) throw refusedSession(server, session, answer, what);
   const found = GetAppOk.safeParse(answer.body);
   if (answer.status === 200 && found.success) return { installed: true, version: found.data.app.version };
-  if (answer.isJson && answer.status >= 400) throw new DeployError(`Checking whether the app is installed failed (HTTP ${answer.status} on ${what}): ${serverWords(answer)}.`);
+  if (answer.isJson && answer.status >= 400)
+    throw new DeployError(`Checking whether the app is installed failed (HTTP ${answer.status} on ${what}): ${serverWords(answer)}.`);
   throw notRocketChat(server.base, what, answer);
 }
 
-async function upload(
-  server: Server,
-  session: Session,
-  project: ProjectInfo,
-  zip: Buffer,
-  update: boolean,
-): Promise<z.infer<typeof AppInfo> | undefined> {
+async function upload(server: Server, session: Session, project: ProjectInfo, zip: Buffer, update: boolean): Promise<z.infer<typeof AppInfo> | undefined> {
   const url = update ? `/api/apps/${encodeURIComponent(project.appId)}` : '/api/apps';
   const what = `POST ${update ? `/api/apps/${project.appId}` : '/api/apps'}`;
   const form = new FormData();
@@ -497,7 +488,9 @@ async function upload(
 
   if (answer.status === 401 || answer.status === 403) throw refusedSession(server, session, answer, what);
   if (answer.status === 413) {
-    throw new DeployError(`${server.base} refused the upload as too large (HTTP 413, ${sizeText(zip.length)}): raise the upload limit of the server or its reverse proxy.`);
+    throw new DeployError(
+      `${server.base} refused the upload as too large (HTTP 413, ${sizeText(zip.length)}): raise the upload limit of the server or its reverse proxy.`,
+    );
   }
   const fields = errorFields(answer);
   if (fields.status === 'compiler_error' && fields.messages) {

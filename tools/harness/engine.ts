@@ -62,8 +62,7 @@ export function loadEngine(): Engine {
       storage: require('@rocket.chat/apps-engine/server/storage') as typeof StorageModule,
       SlashCommandContext: (require('@rocket.chat/apps-engine/definition/slashcommands/SlashCommandContext') as typeof SlashCommandContextModule)
         .SlashCommandContext,
-      AppPermissionManager: (require('@rocket.chat/apps-engine/server/managers/AppPermissionManager') as typeof PermissionManagerModule)
-        .AppPermissionManager,
+      AppPermissionManager: (require('@rocket.chat/apps-engine/server/managers/AppPermissionManager') as typeof PermissionManagerModule).AppPermissionManager,
       AppPermissions: (require('@rocket.chat/apps-engine/server/permissions/AppPermissions') as typeof PermissionsModule).AppPermissions,
     };
   }

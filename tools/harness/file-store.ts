@@ -105,7 +105,12 @@ export class FileStore {
     const contents = parse(path, text);
     // A copy made by hand may be readable by others; what this module writes never is.
     await chmod(path, 0o600);
-    return new FileStore(path, contents.records.map((record) => structuredClone(record) as StoredRecord), contents.settings, records);
+    return new FileStore(
+      path,
+      contents.records.map((record) => structuredClone(record) as StoredRecord),
+      contents.settings,
+      records,
+    );
   }
 
   /** The setting values stored for an app (settingId -> value). */
@@ -197,7 +202,12 @@ export class FileStore {
     const contents: FileContents = {
       format: FORMAT,
       version: VERSION,
-      records: this.currentRecords().map(({ id, appId, associations, data }) => ({ id, appId, associations, data: data as FileContents['records'][number]['data'] })),
+      records: this.currentRecords().map(({ id, appId, associations, data }) => ({
+        id,
+        appId,
+        associations,
+        data: data as FileContents['records'][number]['data'],
+      })),
       settings: Object.fromEntries([...this.settings].filter(([, values]) => values.size > 0).map(([appId, values]) => [appId, Object.fromEntries(values)])),
     };
     return `${JSON.stringify(contents, null, 2)}\n`;
@@ -230,16 +240,22 @@ function parse(path: string, text: string): FileContents {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new Error(`Harness storage file ${path} is not valid JSON (${(error as Error).message}). It was left as it is: repair it, or move it away to start with empty storage.`);
+    throw new Error(
+      `Harness storage file ${path} is not valid JSON (${(error as Error).message}). It was left as it is: repair it, or move it away to start with empty storage.`,
+    );
   }
   if (typeof json !== 'object' || json === null || (json as { format?: unknown }).format !== FORMAT) {
-    throw new Error(`Harness storage file ${path} is not a harness storage file (no "format": "${FORMAT}"). It was left as it is: point the storage option at another file, or move this one away.`);
+    throw new Error(
+      `Harness storage file ${path} is not a harness storage file (no "format": "${FORMAT}"). It was left as it is: point the storage option at another file, or move this one away.`,
+    );
   }
   const result = fileSchema.safeParse(json);
   if (!result.success) {
     const issues = result.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     const more = result.error.issues.length > 5 ? `; and ${result.error.issues.length - 5} more` : '';
-    throw new Error(`Harness storage file ${path} is damaged: ${issues.join('; ')}${more}. It was left as it is: repair it, or move it away to start with empty storage.`);
+    throw new Error(
+      `Harness storage file ${path} is damaged: ${issues.join('; ')}${more}. It was left as it is: repair it, or move it away to start with empty storage.`,
+    );
   }
   return result.data;
 }

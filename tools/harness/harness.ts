@@ -145,11 +145,7 @@ export class AppsEngineHarness {
         runtimes.observe(record);
         options.onAppLog?.(record);
       });
-      const storages = createStorages(
-        engine,
-        (entry) => logBook.add(entry),
-        store && ((appId, setting) => store.setSetting(appId, setting.id, setting.value)),
-      );
+      const storages = createStorages(engine, (entry) => logBook.add(entry), store && ((appId, setting) => store.setSetting(appId, setting.id, setting.value)));
       const { bridges, tables } = createBridges(engine, world);
       await signingKeyPair(); // made once per process; the first install would wait for it anyway
 
@@ -243,9 +239,13 @@ export class AppsEngineHarness {
   private failureDetails(appId: string): string {
     const lines = [
       ...this.logBook.appErrors(appId),
-      ...this.logBook.bySource('runtime', appId).flatMap((record) =>
-        record.entries.filter((line) => line.severity === 'error' || /unsuccessful/i.test(JSON.stringify(line.args))).map((line) => `${record.method}: ${JSON.stringify(line.args)}`),
-      ),
+      ...this.logBook
+        .bySource('runtime', appId)
+        .flatMap((record) =>
+          record.entries
+            .filter((line) => line.severity === 'error' || /unsuccessful/i.test(JSON.stringify(line.args)))
+            .map((line) => `${record.method}: ${JSON.stringify(line.args)}`),
+        ),
     ];
     return lines.map((line) => `\n${line}`).join('');
   }
@@ -349,7 +349,8 @@ export class AppsEngineHarness {
    * `updateByAssociations` with upsert does; `associations` as `{ model, id }`.
    */
   seedRecord(appId: string, associations: Association[], data: object): void {
-    const same = (held: Association[]) => held.length === associations.length && held.every((a, i) => a.model === associations[i].model && a.id === associations[i].id);
+    const same = (held: Association[]) =>
+      held.length === associations.length && held.every((a, i) => a.model === associations[i].model && a.id === associations[i].id);
     const kept = this.world.records.filter((record) => record.appId !== appId || !same(record.associations));
     kept.push({ id: this.world.newId(), appId, associations: associations.map((a) => ({ ...a })), data: structuredClone(data) });
     this.world.records.splice(0, this.world.records.length, ...kept);

@@ -34,7 +34,8 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
 };
 
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -111,7 +112,8 @@ async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: Inc
     return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "roomId", "text"}.' });
   }
   const parsed = commandSchema.safeParse(body);
-  if (!parsed.success) return sendJson(res, 400, { error: `Invalid command request: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}` });
+  if (!parsed.success)
+    return sendJson(res, 400, { error: `Invalid command request: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}` });
   const { userId, roomId, text } = parsed.data;
   const user = world.users.find((u) => u.id === userId);
   const room = world.rooms.find((r) => r.id === roomId);

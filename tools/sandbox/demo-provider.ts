@@ -254,8 +254,7 @@ async function makePrivate(file: string): Promise<void> {
   if ((stat.mode & 0o777) !== 0o600) await fs.promises.chmod(file, 0o600);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // -------------------------------------------------------------------------------------------------
 // Keys: the signing JWKS and the cookie keys, generated at first start, kept in keys.json.
@@ -296,9 +295,12 @@ function parseKeyMaterial(text: string, file: string): KeyMaterial {
   const keys = isRecord(jwks) ? jwks.keys : undefined;
   const cookieKeys = isRecord(parsed) ? parsed.cookieKeys : undefined;
   if (
-    !Array.isArray(keys) || keys.length === 0 || !keys.every((k) => isRecord(k) && typeof k.kty === 'string')
-    || !Array.isArray(cookieKeys) || cookieKeys.length === 0
-    || !cookieKeys.every((k) => typeof k === 'string' && k.length >= 16)
+    !Array.isArray(keys) ||
+    keys.length === 0 ||
+    !keys.every((k) => isRecord(k) && typeof k.kty === 'string') ||
+    !Array.isArray(cookieKeys) ||
+    cookieKeys.length === 0 ||
+    !cookieKeys.every((k) => typeof k === 'string' && k.length >= 16)
   ) {
     throw new Error(`demo provider: ${file} does not hold a JWKS and cookie keys; delete the data folder to start over`);
   }
@@ -494,7 +496,10 @@ class ArtifactStore {
 
 /** oidc-provider's adapter interface, one instance per model, all on one store. */
 class StoreAdapter {
-  constructor(private readonly model: string, private readonly store: ArtifactStore) {}
+  constructor(
+    private readonly model: string,
+    private readonly store: ArtifactStore,
+  ) {}
 
   async upsert(id: string, payload: Payload, expiresIn: number | undefined): Promise<void> {
     this.store.set(this.model, id, payload, expiresIn);
@@ -530,8 +535,7 @@ class StoreAdapter {
 // -------------------------------------------------------------------------------------------------
 // Pages.
 
-const escapeHtml = (value: unknown): string =>
-  String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (value: unknown): string => String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const STYLE = [
   'body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d1f23;margin:0;padding:40px 16px}',
@@ -566,8 +570,7 @@ interface PageSecurity {
 function securityHeaders(security: PageSecurity): Record<string, string> {
   return {
     'Content-Security-Policy':
-      `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action ${security.formAction}; ` +
-      "base-uri 'none'; frame-ancestors 'none'",
+      `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; form-action ${security.formAction}; ` + "base-uri 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',
@@ -576,34 +579,40 @@ function securityHeaders(security: PageSecurity): Record<string, string> {
 }
 
 function layout(title: string, body: string): string {
-  return '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
+  return (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>` +
-    `<body><main>${body}</main></body></html>`;
+    `<body><main>${body}</main></body></html>`
+  );
 }
 
-const ACCOUNT_HINT = '<div class="hint"><p>Demo accounts: <code>alice</code>, <code>bob</code>, <code>carol</code>. ' +
+const ACCOUNT_HINT =
+  '<div class="hint"><p>Demo accounts: <code>alice</code>, <code>bob</code>, <code>carol</code>. ' +
   `The password is <code>${escapeHtml(DEMO_PASSWORD)}</code> for all of them.</p></div>`;
 
 function loginPage(uid: string, clientId: string, login: string, error: string | undefined): string {
   const base = `/interaction/${encodeURIComponent(uid)}`;
-  return layout('Sign in - demo authorization server', [
-    '<h1>Sign in</h1>',
-    `<p class="muted">to continue to <strong>${escapeHtml(clientId)}</strong></p>`,
-    error ? `<p id="error" class="error" role="alert">${escapeHtml(error)}</p>` : '',
-    `<form id="login-form" method="post" action="${escapeHtml(`${base}/login`)}">`,
-    '<label for="login">Account</label>',
-    `<input id="login" name="login" type="text" value="${escapeHtml(login)}" autocomplete="username" ` +
-      `autocapitalize="none" spellcheck="false" required${login ? '' : ' autofocus'}>`,
-    '<label for="password">Password</label>',
-    `<input id="password" name="password" type="password" autocomplete="current-password" required${login ? ' autofocus' : ''}>`,
-    '<button id="submit" name="submit" type="submit">Sign in</button>',
-    '</form>',
-    `<form id="cancel-form" method="post" action="${escapeHtml(`${base}/abort`)}">`,
-    '<button id="cancel" name="cancel" class="secondary" type="submit">Cancel</button>',
-    '</form>',
-    ACCOUNT_HINT,
-  ].join(''));
+  return layout(
+    'Sign in - demo authorization server',
+    [
+      '<h1>Sign in</h1>',
+      `<p class="muted">to continue to <strong>${escapeHtml(clientId)}</strong></p>`,
+      error ? `<p id="error" class="error" role="alert">${escapeHtml(error)}</p>` : '',
+      `<form id="login-form" method="post" action="${escapeHtml(`${base}/login`)}">`,
+      '<label for="login">Account</label>',
+      `<input id="login" name="login" type="text" value="${escapeHtml(login)}" autocomplete="username" ` +
+        `autocapitalize="none" spellcheck="false" required${login ? '' : ' autofocus'}>`,
+      '<label for="password">Password</label>',
+      `<input id="password" name="password" type="password" autocomplete="current-password" required${login ? ' autofocus' : ''}>`,
+      '<button id="submit" name="submit" type="submit">Sign in</button>',
+      '</form>',
+      `<form id="cancel-form" method="post" action="${escapeHtml(`${base}/abort`)}">`,
+      '<button id="cancel" name="cancel" class="secondary" type="submit">Cancel</button>',
+      '</form>',
+      ACCOUNT_HINT,
+    ].join(''),
+  );
 }
 
 function consentPage(uid: string, clientId: string, account: DemoAccount | undefined, accountId: string, scopes: string[]): string {
@@ -611,20 +620,24 @@ function consentPage(uid: string, clientId: string, account: DemoAccount | undef
   const who = account
     ? `<strong>${escapeHtml(account.name)}</strong> (${escapeHtml(account.id)}, ${escapeHtml(account.email)})`
     : `<strong>${escapeHtml(accountId)}</strong>`;
-  const items = scopes.length > 0
-    ? `<ul id="scopes">${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)} <small>(${escapeHtml(s)})</small></li>`).join('')}</ul>`
-    : '';
-  return layout('Allow access - demo authorization server', [
-    '<h1>Allow access?</h1>',
-    `<p><strong>${escapeHtml(clientId)}</strong> asks to use the demo account ${who}. It wants to:</p>`,
-    items,
-    `<form id="consent-form" method="post" action="${escapeHtml(`${base}/confirm`)}">`,
-    '<button id="consent" name="consent" type="submit">Allow</button>',
-    '</form>',
-    `<form id="deny-form" method="post" action="${escapeHtml(`${base}/abort`)}">`,
-    '<button id="deny" name="deny" class="secondary" type="submit">Deny</button>',
-    '</form>',
-  ].join(''));
+  const items =
+    scopes.length > 0
+      ? `<ul id="scopes">${scopes.map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)} <small>(${escapeHtml(s)})</small></li>`).join('')}</ul>`
+      : '';
+  return layout(
+    'Allow access - demo authorization server',
+    [
+      '<h1>Allow access?</h1>',
+      `<p><strong>${escapeHtml(clientId)}</strong> asks to use the demo account ${who}. It wants to:</p>`,
+      items,
+      `<form id="consent-form" method="post" action="${escapeHtml(`${base}/confirm`)}">`,
+      '<button id="consent" name="consent" type="submit">Allow</button>',
+      '</form>',
+      `<form id="deny-form" method="post" action="${escapeHtml(`${base}/abort`)}">`,
+      '<button id="deny" name="deny" class="secondary" type="submit">Deny</button>',
+      '</form>',
+    ].join(''),
+  );
 }
 
 function messagePage(title: string, message: string): string {
@@ -632,13 +645,16 @@ function messagePage(title: string, message: string): string {
 }
 
 function homePage(issuer: string): string {
-  return layout('Demo authorization server', [
-    '<h1>Demo authorization server</h1>',
-    '<p>An OpenID Connect provider for trying the app locally. Sign in from the app; this server shows ',
-    'its own login and consent pages.</p>',
-    `<p>Discovery: <code>${escapeHtml(`${issuer}/.well-known/openid-configuration`)}</code></p>`,
-    ACCOUNT_HINT,
-  ].join(''));
+  return layout(
+    'Demo authorization server',
+    [
+      '<h1>Demo authorization server</h1>',
+      '<p>An OpenID Connect provider for trying the app locally. Sign in from the app; this server shows ',
+      'its own login and consent pages.</p>',
+      `<p>Discovery: <code>${escapeHtml(`${issuer}/.well-known/openid-configuration`)}</code></p>`,
+      ACCOUNT_HINT,
+    ].join(''),
+  );
 }
 
 function sendHtml(res: http.ServerResponse, status: number, html: string, security: PageSecurity): void {
@@ -831,12 +847,15 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
           logoutSource: async (ctx: RenderContext & { host: string }, form: string) => {
             for (const [name, value] of Object.entries(securityHeaders(security))) ctx.set(name, value);
             ctx.type = 'html';
-            ctx.body = layout('Sign out - demo authorization server', [
-              `<h1>Sign out of ${escapeHtml(ctx.host)}?</h1>`,
-              form, // oidc-provider's hidden form (id op.logoutForm) with its xsrf token
-              '<button id="logout" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>',
-              '<button id="stay" class="secondary" type="submit" form="op.logoutForm">No, stay signed in</button>',
-            ].join(''));
+            ctx.body = layout(
+              'Sign out - demo authorization server',
+              [
+                `<h1>Sign out of ${escapeHtml(ctx.host)}?</h1>`,
+                form, // oidc-provider's hidden form (id op.logoutForm) with its xsrf token
+                '<button id="logout" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>',
+                '<button id="stay" class="secondary" type="submit" form="op.logoutForm">No, stay signed in</button>',
+              ].join(''),
+            );
           },
           postLogoutSuccessSource: async (ctx: RenderContext) => {
             for (const [name, value] of Object.entries(securityHeaders(security))) ctx.set(name, value);
@@ -846,7 +865,8 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
         },
       },
       clientBasedCORS: (_ctx: unknown, origin: string, client: OidcClient) =>
-        origin !== 'null' && client.redirectUris.some((uri) => {
+        origin !== 'null' &&
+        client.redirectUris.some((uri) => {
           try {
             return new URL(uri).origin === origin;
           } catch {
@@ -857,8 +877,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
       pkce: { required: () => true },
       // Refresh tokens for every client allowed the grant, whatever the prompt; they outlive the
       // browser session and rotate on every use (an old one reused revokes the grant).
-      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) =>
-        client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(type: string): boolean }) => client.grantTypeAllowed('refresh_token'),
       expiresWithSession: async () => false,
       rotateRefreshToken: true,
       ttl: {
@@ -914,13 +933,21 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
         details = await provider.interactionDetails(req, res);
       } catch (err) {
         if (!(err instanceof errors.SessionNotFound)) throw err;
-        sendHtml(res, 400, messagePage('Sign-in expired',
-          'This sign-in request has expired or was already used. Go back to the application and start again.'), security);
+        sendHtml(
+          res,
+          400,
+          messagePage('Sign-in expired', 'This sign-in request has expired or was already used. Go back to the application and start again.'),
+          security,
+        );
         return;
       }
       if (details.uid !== uid) {
-        sendHtml(res, 400, messagePage('Sign-in expired',
-          'This page belongs to another sign-in request. Go back to the application and start again.'), security);
+        sendHtml(
+          res,
+          400,
+          messagePage('Sign-in expired', 'This page belongs to another sign-in request. Go back to the application and start again.'),
+          security,
+        );
         return;
       }
 
@@ -938,7 +965,9 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
           const missing = details.prompt.details.missingOIDCScope;
           const scopes = Array.isArray(missing)
             ? missing.map(String)
-            : String(details.params.scope ?? '').split(' ').filter(Boolean);
+            : String(details.params.scope ?? '')
+                .split(' ')
+                .filter(Boolean);
           sendHtml(res, 200, consentPage(uid, clientId, findDemoAccount(accountId), accountId, scopes), security);
           return;
         }
@@ -953,9 +982,12 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
       }
 
       if (action === 'abort') {
-        await provider.interactionFinished(req, res,
+        await provider.interactionFinished(
+          req,
+          res,
           { error: 'access_denied', error_description: 'End-User aborted interaction' },
-          { mergeWithLastSubmission: false });
+          { mergeWithLastSubmission: false },
+        );
         return;
       }
 
@@ -968,8 +1000,12 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
         const password = form.get('password') ?? '';
         const account = findDemoAccount(login.toLowerCase());
         if (!account || !passwordMatches(password)) {
-          sendHtml(res, 200, loginPage(uid, clientId, login,
-            `Unknown account or wrong password. Use alice, bob or carol with the password "${DEMO_PASSWORD}".`), security);
+          sendHtml(
+            res,
+            200,
+            loginPage(uid, clientId, login, `Unknown account or wrong password. Use alice, bob or carol with the password "${DEMO_PASSWORD}".`),
+            security,
+          );
           return;
         }
         await provider.interactionFinished(req, res, { login: { accountId: account.id } }, { mergeWithLastSubmission: false });
@@ -986,8 +1022,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
         sendHtml(res, 400, messagePage('Sign-in expired', 'Sign in again from the application.'), security);
         return;
       }
-      const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined)
-        ?? new provider.Grant({ accountId, clientId });
+      const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ?? new provider.Grant({ accountId, clientId });
       const promptDetails = details.prompt.details;
       if (Array.isArray(promptDetails.missingOIDCScope)) grant.addOIDCScope(promptDetails.missingOIDCScope.join(' '));
       if (Array.isArray(promptDetails.missingOIDCClaims)) grant.addOIDCClaims(promptDetails.missingOIDCClaims.map(String));

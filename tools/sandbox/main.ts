@@ -100,7 +100,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
       );
       stoppers.push(() => provider.close());
       world.demoAccounts = provider.accounts;
-      settings = { provider1_enabled: true, provider1_preset: 'oidc', provider1_id: 'demo', provider1_client_id: DEMO_CLIENT_ID, provider1_client_secret: secret, provider1_site: provider.issuer, allow_http_loopback: true };
+      settings = {
+        provider1_enabled: true,
+        provider1_preset: 'oidc',
+        provider1_id: 'demo',
+        provider1_client_id: DEMO_CLIENT_ID,
+        provider1_client_secret: secret,
+        provider1_site: provider.issuer,
+        allow_http_loopback: true,
+      };
       out.log(`Demo authorization server: ${provider.issuer} (accounts ${provider.accounts.map((a) => a.id).join(', ')}, password "demo")`);
     }
     await step('Configuring the app', async () => {

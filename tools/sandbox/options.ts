@@ -26,7 +26,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 const settingValue = z.union([z.string(), z.boolean(), z.number()]);
 /** App setting ids a file may set: the slots', the public base URL and the outbound policy's. */
 const settingsFileSchema = z.record(
-  z.string().regex(/^(provider[1-3]_(enabled|preset|id|client_id|client_secret|site|scopes|advanced)|public_base_url|outbound_allowed_hosts|allow_http_loopback)$/, 'is not a setting of the app'),
+  z
+    .string()
+    .regex(
+      /^(provider[1-3]_(enabled|preset|id|client_id|client_secret|site|scopes|advanced)|public_base_url|outbound_allowed_hosts|allow_http_loopback)$/,
+      'is not a setting of the app',
+    ),
   settingValue,
 );
 
@@ -69,10 +74,16 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, cwd: string
   const host = pick('host', 'HOST') ?? '127.0.0.1';
   const providerPort = port.safeParse(pick('provider-port', 'DEMO_PROVIDER_PORT') ?? (parsedPort.data === 0 ? 0 : parsedPort.data + 1));
   if (!providerPort.success) throw new UsageError('--provider-port must be a number from 0 to 65535.');
-  const ttl = z.coerce.number().int().min(2).max(86400).safeParse(pick('token-ttl', 'DEMO_TOKEN_TTL') ?? 3600);
+  const ttl = z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(86400)
+    .safeParse(pick('token-ttl', 'DEMO_TOKEN_TTL') ?? 3600);
   if (!ttl.success) throw new UsageError('--token-ttl must be a number of seconds from 2 to 86400.');
   const publicUrl = pick('public-url', 'PUBLIC_URL');
-  if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl)) throw new UsageError('--public-url must be an http(s) URL without query, like http://localhost:3000.');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl))
+    throw new UsageError('--public-url must be an http(s) URL without query, like http://localhost:3000.');
   const memory = flags.memory === true || env.STORAGE === 'memory';
 
   return {

@@ -12,7 +12,20 @@ import type { Preset } from './preset';
 import { redmine } from './redmine';
 import { slack } from './slack';
 
-export const PRESETS: ReadonlyArray<Preset> = [google, github, gitlab, microsoft, chatwork, redmine, asana, dropbox, slack, atlassian, openidConnect, customOAuth2];
+export const PRESETS: ReadonlyArray<Preset> = [
+  google,
+  github,
+  gitlab,
+  microsoft,
+  chatwork,
+  redmine,
+  asana,
+  dropbox,
+  slack,
+  atlassian,
+  openidConnect,
+  customOAuth2,
+];
 
 export function findPreset(key: string): Preset | undefined {
   return PRESETS.find((preset) => preset.key === key);

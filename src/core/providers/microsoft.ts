@@ -19,10 +19,14 @@ export const microsoft: Preset = {
   build: (o) => {
     const tenant = (o.tenant ?? '').trim() || 'common';
     if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$/.test(tenant)) {
-      throw new OAuthError('invalid_configuration', `tenant: must be a tenant ID, a domain, or common / organizations / consumers, not "${tenant.slice(0, 80)}"`, {
-        field: 'tenant',
-        providerId: o.id,
-      });
+      throw new OAuthError(
+        'invalid_configuration',
+        `tenant: must be a tenant ID, a domain, or common / organizations / consumers, not "${tenant.slice(0, 80)}"`,
+        {
+          field: 'tenant',
+          providerId: o.id,
+        },
+      );
     }
     const base = `https://login.microsoftonline.com/${tenant}/oauth2/v2.0`;
     return {

@@ -66,7 +66,10 @@ export function requireSite(options: PresetOptions, presetLabel: string, field: 
   }
   const url = new URL(value);
   if (url.search || url.hash || url.username || url.password) {
-    throw new OAuthError('invalid_configuration', `${field}: must be a plain base URL without query, fragment or credentials`, { field, providerId: options.id });
+    throw new OAuthError('invalid_configuration', `${field}: must be a plain base URL without query, fragment or credentials`, {
+      field,
+      providerId: options.id,
+    });
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }

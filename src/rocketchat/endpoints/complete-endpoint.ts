@@ -50,7 +50,9 @@ export class CompleteEndpoint extends PublicEndpoint {
     const appId = this.app.getID();
     const config = await loadConfiguration(read.getEnvironmentReader(), appId);
     try {
-      const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {}, { secret: browserSecretOf(request.headers) });
+      const { connection, pending } = await connectorFor({ config, read, http, persis, logger }).completeAuthorization(request.query ?? {}, {
+        secret: browserSecretOf(request.headers),
+      });
       // The link has done its job once a connection came of it: it and anything else it started are gone.
       const linkId = pending.context?.linkId;
       if (linkId) {
@@ -59,7 +61,9 @@ export class CompleteEndpoint extends PublicEndpoint {
       }
       const { t, language } = await this.localeFor(read, pending.userId);
       const provider = displayName(config, connection.providerId);
-      const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });
+      const notice = connection.accountName
+        ? t('notice_connected', { provider, account: connection.accountName })
+        : t('notice_connected_unnamed', { provider });
       await this.tell({ read, modify, ref: pending, reply: { sections: [notice] } });
       return htmlPage({ status: 200, tone: 'ok', title: t('page_title_success'), message: t('page_success', { provider }), hint: t('page_close'), language });
     } catch (error) {
@@ -111,7 +115,12 @@ export class CompleteEndpoint extends PublicEndpoint {
 
   /** The language of the user the callback concerns, when known; else the server's. */
   private async localeFor(read: IRead, userId: string | undefined): Promise<{ t: Translate; language: string }> {
-    const user = userId ? await read.getUserReader().getById(userId).catch(() => undefined) : undefined;
+    const user = userId
+      ? await read
+          .getUserReader()
+          .getById(userId)
+          .catch(() => undefined)
+      : undefined;
     const language = await languageFor(read.getEnvironmentReader(), user);
     return { t: translator(language), language };
   }

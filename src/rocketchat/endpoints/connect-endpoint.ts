@@ -65,7 +65,12 @@ export class ConnectEndpoint extends PublicEndpoint {
         title: t('page_title_confirm', { provider: name }),
         message: t('page_confirm', { provider: name, account: visit.userName }),
         details: [...(scopes ? [t('page_confirm_scopes', { provider: name, scopes })] : []), t('page_confirm_warning', { account: visit.userName })],
-        form: { action: `${CONNECT_PATH}?link=${visit.linkId}`, fields: { confirm: secret }, button: t('page_confirm_button', { provider: name }), redirectsTo: provider.endpoints.authorization },
+        form: {
+          action: `${CONNECT_PATH}?link=${visit.linkId}`,
+          fields: { confirm: secret },
+          button: t('page_confirm_button', { provider: name }),
+          redirectsTo: provider.endpoints.authorization,
+        },
         hint: t('page_confirm_hint', { provider: name }),
         language,
         headers: { 'set-cookie': browserCookie(secret, publicEndpointUrl(config.publicBase!, this.app.getID(), '')) },
@@ -75,7 +80,14 @@ export class ConnectEndpoint extends PublicEndpoint {
     }
   }
 
-  override async post(request: IApiRequest, _endpoint: IApiEndpointInfo, read: IRead, _modify: IModify, http: IHttp, persis: IPersistence): Promise<IApiResponse> {
+  override async post(
+    request: IApiRequest,
+    _endpoint: IApiEndpointInfo,
+    read: IRead,
+    _modify: IModify,
+    http: IHttp,
+    persis: IPersistence,
+  ): Promise<IApiResponse> {
     const visit = await this.visit(request, read, persis);
     if ('refused' in visit) return visit.refused;
     const { config, link, linkId, t, language } = visit;
@@ -103,15 +115,24 @@ export class ConnectEndpoint extends PublicEndpoint {
     const parsed = querySchema.safeParse(request.query ?? {});
     const linkId = parsed.success ? parsed.data.link : undefined;
     const link = linkId ? await connectLinks(read.getPersistenceReader(), persis).peek(linkId) : undefined;
-    const user = link ? await read.getUserReader().getById(link.userId).catch(() => undefined) : undefined;
+    const user = link
+      ? await read
+          .getUserReader()
+          .getById(link.userId)
+          .catch(() => undefined)
+      : undefined;
     const language = await languageFor(read.getEnvironmentReader(), user);
     const t = translator(language);
     if (!link || !linkId) {
-      return { refused: htmlPage({ status: 400, tone: 'err', title: t('page_title_error'), message: t('page_invalid_link'), hint: t('page_close'), language }) };
+      return {
+        refused: htmlPage({ status: 400, tone: 'err', title: t('page_title_error'), message: t('page_invalid_link'), hint: t('page_close'), language }),
+      };
     }
     const secret = browserSecretOf(request.headers);
     if (link.browserBinding && !(secret && sameSecret(browserBindingOf(secret), link.browserBinding))) {
-      return { refused: htmlPage({ status: 403, tone: 'err', title: t('page_title_error'), message: t('page_link_claimed'), hint: t('page_close'), language }) };
+      return {
+        refused: htmlPage({ status: 403, tone: 'err', title: t('page_title_error'), message: t('page_link_claimed'), hint: t('page_close'), language }),
+      };
     }
     const config = await loadConfiguration(read.getEnvironmentReader(), this.app.getID());
     const userName = user ? (user.name && user.name !== user.username ? `${user.name} (@${user.username})` : `@${user.username}`) : link.userId;
@@ -125,7 +146,14 @@ export class ConnectEndpoint extends PublicEndpoint {
     else logger.error('Could not start an authorization', redactValue(error));
     const provider = config.providers.find((p) => p.definition.id === link.providerId)?.definition.displayName ?? link.providerId;
     const status = isOAuthError(error, 'provider_unavailable') ? 502 : 400;
-    return htmlPage({ status, tone: 'err', title: t('page_title_error'), message: t('page_failed', { reason: t(key, { provider }) }), hint: t('page_close'), language });
+    return htmlPage({
+      status,
+      tone: 'err',
+      title: t('page_title_error'),
+      message: t('page_failed', { reason: t(key, { provider }) }),
+      hint: t('page_close'),
+      language,
+    });
   }
 }
 

@@ -75,7 +75,11 @@ export function redirectTo(location: string, headers: Record<string, string> = {
 
 /** 405 for a method the endpoint does not serve, saying which it does (RFC 9110 §15.5.6). */
 export function methodNotAllowed(allow: string[]): IApiResponse {
-  return answer({ status: 405, headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8', allow: allow.join(', ') }, content: 'Method Not Allowed' });
+  return answer({
+    status: 405,
+    headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8', allow: allow.join(', ') },
+    content: 'Method Not Allowed',
+  });
 }
 
 /** Every answer leaves through here: the engine boundary (no undefined member), security headers on. */

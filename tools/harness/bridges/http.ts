@@ -27,7 +27,14 @@ interface RawResponse {
   body: Buffer;
 }
 
-function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: string | undefined, timeout: number, rejectUnauthorized: boolean): Promise<RawResponse> {
+function send(
+  url: URL,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  body: string | undefined,
+  timeout: number,
+  rejectUnauthorized: boolean,
+): Promise<RawResponse> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   // Node's client sends a DELETE body neither chunked nor with a length unless told the length (its
   // useChunkedEncodingByDefault is off for DELETE), so the server would see none; fetch, which

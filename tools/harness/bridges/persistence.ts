@@ -23,8 +23,7 @@ const same = (a: Association, b: Association): boolean => a.model === b.model &&
 
 // Mongo's `$all: []` matches nothing, so neither does an empty association list.
 const hasAll = (record: StoredRecord, wanted: Association[]): boolean =>
-  wanted.length > 0 &&
-  wanted.every((association) => record.associations.some((held) => same(held, association)));
+  wanted.length > 0 && wanted.every((association) => record.associations.some((held) => same(held, association)));
 
 const exactly = (record: StoredRecord, wanted: Association[]): boolean =>
   record.associations.length === wanted.length && wanted.every((association, index) => same(record.associations[index], association));

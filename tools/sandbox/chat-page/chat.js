@@ -11,12 +11,19 @@ let polling;
 
 async function init() {
   state = await (await fetch('/api/chat/state')).json();
-  fill($('user'), state.users.map((u) => [u.id, `${u.name} (@${u.username})${u.admin ? ' · admin' : ''}`]), params.get('user'));
+  fill(
+    $('user'),
+    state.users.map((u) => [u.id, `${u.name} (@${u.username})${u.admin ? ' · admin' : ''}`]),
+    params.get('user'),
+  );
   fillRooms(params.get('room'));
   if (state.demoAccounts.length) {
     $('hint').textContent = `Demo provider accounts: ${state.demoAccounts.map((a) => a.id).join(', ')} (password: demo).`;
   }
-  $('user').addEventListener('change', () => { fillRooms(); restart(); });
+  $('user').addEventListener('change', () => {
+    fillRooms();
+    restart();
+  });
   $('room').addEventListener('change', render);
   $('composer').addEventListener('submit', send);
   restart();
@@ -29,7 +36,11 @@ function fill(select, options, wanted) {
 
 function fillRooms(wanted) {
   const user = $('user').value;
-  fill($('room'), state.rooms.filter((r) => r.members.includes(user)).map((r) => [r.id, `#${r.name}`]), wanted);
+  fill(
+    $('room'),
+    state.rooms.filter((r) => r.members.includes(user)).map((r) => [r.id, `#${r.name}`]),
+    wanted,
+  );
 }
 
 function restart() {
@@ -87,7 +98,14 @@ function render() {
 function renderMessage(message) {
   const item = element('li', `message ${message.kind}`);
   const meta = element('div', 'meta');
-  meta.textContent = message.kind === 'ephemeral' ? 'OAuth Connector · only you can see this' : message.kind === 'typed' ? 'you' : message.kind === 'system' ? 'local chat' : 'OAuth Connector';
+  meta.textContent =
+    message.kind === 'ephemeral'
+      ? 'OAuth Connector · only you can see this'
+      : message.kind === 'typed'
+        ? 'you'
+        : message.kind === 'system'
+          ? 'local chat'
+          : 'OAuth Connector';
   item.append(meta);
   if (Array.isArray(message.blocks) && message.blocks.length) item.append(...message.blocks.map(renderBlock).filter(Boolean));
   else item.append(markdown(message.text || '', 'section'));

@@ -1,0 +1,50 @@
+/**
+ * The layers' import rules (eslint.config.mjs) on deliberate violations: lint must reject the core
+ * importing a platform, an adapter or a tool, and the adapter importing a tool; the same imports are
+ * fine where the layers allow them. ESLint runs as a child process on each snippet, as `npm run lint` runs it.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const ESLINT = join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js');
+
+/** The rule ids ESLint reports for `code` as if it were the file at `path`. */
+function lint(path: string, code: string): string[] {
+  let output: string;
+  try {
+    output = execFileSync(process.execPath, [ESLINT, '--stdin', '--stdin-filename', path, '--format', 'json'], { cwd: ROOT, input: code, encoding: 'utf8' });
+  } catch (error) {
+    // ESLint exits 1 when it found problems; its report is still on stdout.
+    output = (error as { stdout: string }).stdout;
+  }
+  const [result] = JSON.parse(output) as Array<{ messages: Array<{ ruleId: string | null; message: string }> }>;
+  return result.messages.map((m) => m.ruleId ?? m.message);
+}
+
+const uses = (what: string) => `import { ${what} } from 'x';\nexport const used = ${what};\n`;
+
+describe('the layers, as lint enforces them', () => {
+  it.each([
+    ['a chat platform', "import type { IRead } from '@rocket.chat/apps-engine/definition/accessors';\nexport type Read = IRead;\n"],
+    ['the Rocket.Chat adapter', uses('settingDefinitions').replace("'x'", "'../rocketchat/settings'")],
+    ['a tool', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'")],
+    ['the Node ports', uses('AxiosTransport').replace("'x'", "'../node/axios-transport'")],
+  ])('the core may not import %s', (_what, code) => {
+    expect(lint('src/core/violation.ts', code)).toContain('no-restricted-imports');
+  });
+
+  it('the Rocket.Chat adapter may import the platform and the core, but no tool', () => {
+    expect(
+      lint(
+        'src/rocketchat/fine.ts',
+        "import type { IRead } from '@rocket.chat/apps-engine/definition/accessors';\nimport { OAuthError } from '../core/errors';\nexport type R = IRead;\nexport const E = OAuthError;\n",
+      ),
+    ).toEqual([]);
+    expect(lint('src/rocketchat/violation.ts', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'"))).toContain('no-restricted-imports');
+  });
+
+  it('tools may import anything', () => {
+    expect(lint('tools/sandbox/fine.ts', uses('settingDefinitions').replace("'x'", "'../../src/rocketchat/settings'"))).toEqual([]);
+  });
+});
