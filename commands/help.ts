@@ -13,7 +13,7 @@ export async function help(scope: CommandScope, unknownSubcommand?: string): Pro
   sections.push([t('help_title'), ...LINES.map((key) => `• ${t(key, { provider: placeholder })}`)].join('\n'));
   sections.push(
     ids.length
-      ? t('help_providers', { providers: config.providers.map((p) => `${p.definition.displayName} (\`${p.definition.id}\`)`).join(', ') })
+      ? t('help_providers', { providers: config.providers.map(({ definition }) => providerLabel(definition.displayName, definition.id)).join(', ') })
       : t('help_no_providers'),
   );
   if (scope.isAdmin) sections.push(adminSection(scope));
@@ -28,4 +28,9 @@ function adminSection({ t, config }: CommandScope): string {
     lines.push(t('help_admin_problem', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key as MessageKey, problem.params) }));
   }
   return lines.join('\n');
+}
+
+/** `GitHub (\`github\`)`, or just `\`demo\`` where the name users type is the name itself. */
+export function providerLabel(displayName: string, id: string): string {
+  return displayName === id ? `\`${id}\`` : `${displayName} (\`${id}\`)`;
 }

@@ -39,7 +39,10 @@ export function connectButtonFor(scope: CommandScope, provider: ConfiguredProvid
 
 export function expiryText(t: Translate, tokens: TokenSet, now = Date.now()): string {
   if (tokens.expiresAt === undefined) return t('status_no_expiry');
-  if (!needsRefresh(tokens, now, 0)) return t('status_expires_in', { minutes: Math.max(1, Math.round((tokens.expiresAt - now) / 60_000)) });
+  if (!needsRefresh(tokens, now, 0)) {
+    const minutes = Math.max(1, Math.round((tokens.expiresAt - now) / 60_000));
+    return minutes === 1 ? t('status_expires_in_one') : t('status_expires_in', { minutes });
+  }
   return tokens.refreshToken ? t('status_expired_refreshable') : t('status_expired');
 }
 

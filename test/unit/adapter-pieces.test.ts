@@ -1,8 +1,11 @@
+import { providerLabel } from '../../commands/help';
+import { expiryText } from '../../commands/shared';
 import { OAuthError, type OAuthErrorKind } from '../../src/core/errors';
 import { publicEndpointUrl, redirectUriOf } from '../../src/rocketchat/configuration';
 import { escapeHtml, htmlPage } from '../../src/rocketchat/endpoints/html-page';
 import { messageForError } from '../../src/rocketchat/error-replies';
 import { fromEngine, toEngine } from '../../src/rocketchat/engine-boundary';
+import { translator } from '../../src/rocketchat/i18n';
 import { blocksOf } from '../../src/rocketchat/replies';
 import { readTokenRecord, tokenRecordOf, TOKEN_RECORD_FORMAT } from '../../src/rocketchat/token-store';
 
@@ -130,5 +133,28 @@ describe('token records', () => {
     expect(damaged).toEqual({ unreadable: 'tokens.accessToken: expected string' });
     expect(JSON.stringify([newer, damaged])).not.toContain('gho_secret');
     expect(readTokenRecord('garbage')).toEqual({ unreadable: 'not an object' });
+  });
+});
+
+describe('words of the replies', () => {
+  const t = translator('en');
+  const now = 1_700_000_000_000;
+  const tokens = (minutesLeft: number) => ({
+    accessToken: 'a',
+    tokenType: 'Bearer',
+    obtainedAt: now - 3_600_000,
+    expiresAt: now + minutesLeft * 60_000,
+    scopes: [],
+  });
+
+  it('say one minute in the singular', () => {
+    expect(expiryText(t, tokens(1), now)).toBe('token valid for 1 more minute');
+    expect(expiryText(t, tokens(5), now)).toBe('token valid for 5 more minutes');
+  });
+
+  it('name a provider once when its name is the one users type', () => {
+    expect(providerLabel('demo', 'demo')).toBe('`demo`');
+    expect(providerLabel('GitHub', 'github')).toBe('GitHub (`github`)');
+    expect(providerLabel('GitHub', 'gh')).toBe('GitHub (`gh`)');
   });
 });
