@@ -7,7 +7,8 @@
  */
 import AdmZip from 'adm-zip';
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,7 +48,17 @@ export async function packageApp({ projectDir = root, quiet = false } = {}) {
 
   mkdirSync(join(projectDir, 'dist'), { recursive: true });
   const zipPath = join(projectDir, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`);
-  zip.writeZip(zipPath);
+  // 0644 whatever the umask (adm-zip's writeZip leaves it to the umask: 0666 under umask 0), written
+  // beside and renamed into place, so a reader (npm start, a test) never sees half a zip.
+  const temp = join(projectDir, 'dist', `.${manifest.nameSlug}_${manifest.version}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, zip.toBuffer(), { mode: 0o644 });
+    chmodSync(temp, 0o644);
+    renameSync(temp, zipPath);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
   if (!quiet) console.log(`Packaged ${manifest.name} ${manifest.version}: ${zipPath} (bundle ${(bundle.contents.length / 1024).toFixed(0)} KB)`);
   return { zipPath, bundleBytes: bundle.contents.length };
 }

@@ -33,3 +33,6 @@ try {
 
 const { main } = await import(pathToFileURL(outfile).href);
 process.exitCode = await main(process.argv.slice(2), process.env, root);
+// main() has stopped everything it started (the app's Deno subprocess included); a handle a library
+// left open must not keep a stopped `npm start` alive.
+setTimeout(() => process.exit(), 2000).unref();

@@ -56,6 +56,15 @@ async function reply(page: Page, text: string | RegExp) {
   return message;
 }
 
+/** Says `command` and waits for an answer containing `text` that was not there before. */
+async function answer(page: Page, command: string, text: string | RegExp) {
+  const answers = page.locator('.message.ephemeral').filter({ hasText: text });
+  const before = await answers.count();
+  await say(page, command);
+  await answers.nth(before).waitFor({ timeout: 15_000 });
+  return answers.nth(before);
+}
+
 /** `/oauth connect`, the Connect button, then the app's confirmation page in the tab the button opens. */
 async function openConfirmation(context: BrowserContext, chat: Page, name: string): Promise<Page> {
   // The chat may already show an older Connect button (of a link another browser has claimed): wait
@@ -185,15 +194,18 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await context.close();
   });
 
-  it('a restart of npm start keeps a connection', async () => {
+  it('a restart of npm start keeps a connection, and the tab left open follows it without a reload', async () => {
+    const status = bob.chat.locator('#status');
     await run.stop();
+    // The stopped server is said, not silent.
+    await status.filter({ hasText: 'The local chat server is not answering' }).waitFor({ state: 'visible', timeout: 10_000 });
+    await screenshot(bob.chat, 'bob-server-stopped');
     run = await startLocalRun({ ...ports, dataDir, logName: 'npm-start-2' });
-    await bob.chat.reload();
-    await bob.chat.locator('#command').waitFor();
-    await say(bob.chat, '/oauth status');
-    await reply(bob.chat, 'demo: connected as bob');
-    await say(bob.chat, '/oauth whoami');
-    await reply(bob.chat, 'demo says you are bob');
+    await status.waitFor({ state: 'hidden', timeout: 10_000 });
+    await bob.chat.getByText('npm start restarted').waitFor({ timeout: 10_000 });
+    // The new run numbers its messages from 0 again: the page's cursor from before must not hide them.
+    await answer(bob.chat, '/oauth status', 'demo: connected as bob');
+    await answer(bob.chat, '/oauth whoami', 'demo says you are bob');
     await screenshot(bob.chat, 'bob-after-restart');
   });
 

@@ -1,13 +1,15 @@
 /**
- * `npm start` failing visibly: what failed, and a non-zero exit; and `npm start -- --verbose`
- * printing the runtime's own entries without a secret in them. The runner is the real one
+ * `npm start` failing visibly: what failed, and a non-zero exit; warning when it listens beyond
+ * loopback; `npm start -- --verbose` printing the runtime's own entries without a secret in them; and
+ * SIGTERM or Ctrl+C stopping every process it started. The runner is the real one
  * (scripts/start.mjs), as a child process.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { descendants, haveProc, processGroup, stillRunning } from './processes';
 
 const PROJECT_DIR = resolve(__dirname, '..', '..');
 
@@ -38,6 +40,26 @@ describe('npm start when it cannot start', () => {
     const { code, output } = await npmStart(['--port', String(port), '--memory']);
     expect(code).toBe(1);
     expect(output).toContain(`Port ${port} on 127.0.0.1 is in use: stop what uses it, or choose another with --port.`);
+    // On loopback, no warning about the page having no login.
+    expect(output).not.toContain('no login');
+  });
+
+  it("says the demo provider's port is in use and names --provider-port, and exits 1", async () => {
+    const { code, output } = await npmStart(['--port', String(await freePort()), '--provider-port', String(port), '--memory']);
+    expect(code).toBe(1);
+    expect(output).toContain(
+      `Starting the demo authorization server on port ${port} failed: Port ${port} on 127.0.0.1 is in use: stop what uses it, or choose another with --provider-port.`,
+    );
+  });
+
+  it('warns that the chat page has no login when --host is beyond loopback', async () => {
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: the warning comes first, then the failure to listen.
+    const { code, output } = await npmStart(['--host', '192.0.2.1', '--port', String(await freePort()), '--memory']);
+    expect(output).toContain(
+      'Warning: --host 192.0.2.1 is reachable from other machines, and the chat page has no login: anyone who can reach it can act as any chat user',
+    );
+    expect(code).toBe(1);
+    expect(output).toMatch(/Starting the chat page failed: .*EADDRNOTAVAIL/);
   });
 
   it('refuses an unknown flag with the usage, and exits 2', async () => {
@@ -150,4 +172,94 @@ describe('npm start -- --verbose', () => {
       expect(output).not.toContain(value);
     }
   }, 60_000);
+});
+
+/**
+ * `npm start` in a process group of its own, as a terminal runs it, with every process it starts
+ * (seen while it runs: once it exits, an orphan would no longer be its descendant).
+ */
+function watchedStart(args: string[]) {
+  const child = spawn(process.execPath, [join(PROJECT_DIR, 'scripts', 'start.mjs'), ...args], {
+    cwd: PROJECT_DIR,
+    env: { ...process.env, NODE_ENV: 'development' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const started = new Map<number, string>();
+  const watch = setInterval(() => {
+    for (const { pid, command } of descendants(child.pid!)) started.set(pid, command);
+  }, 20);
+  const exited = new Promise<number | null>((resolveExit) =>
+    child.once('exit', (code) => {
+      clearInterval(watch);
+      resolveExit(code);
+    }),
+  );
+  /** Resolves once `condition` holds; fails after 60 s or if npm start exits first. */
+  const until = (condition: () => boolean, what: string) =>
+    new Promise<void>((resolveSeen, reject) => {
+      const begun = Date.now();
+      const poll = setInterval(() => {
+        if (condition()) {
+          clearInterval(poll);
+          resolveSeen();
+        } else if (child.exitCode !== null || Date.now() - begun > 60_000) {
+          clearInterval(poll);
+          reject(new Error(`npm start never got to ${what}:\n${output}`));
+        }
+      }, 20);
+    });
+  const runtimeStarted = () => [...started.values()].some((command) => /\bdeno\b/.test(command));
+  return { child, output: () => output, started, exited, until, runtimeStarted };
+}
+
+/** Kills what a failed test left running: the whole process group. */
+function killGroup(child: ChildProcess | undefined): void {
+  if (!child?.pid) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // nothing left
+  }
+}
+
+(haveProc ? describe : describe.skip)('npm start stopped by a signal', () => {
+  let current: ChildProcess | undefined;
+  afterEach(() => killGroup(current));
+
+  it('SIGTERM once running stops every process it started, the Deno runtime included, then exits 0', async () => {
+    const run = watchedStart(['--port', String(await freePort()), '--provider-port', String(await freePort()), '--memory']);
+    current = run.child;
+    await run.until(() => /is running: open http/.test(run.output()), 'running');
+    expect(run.runtimeStarted()).toBe(true);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('Stopping…');
+    expect(stillRunning([...run.started.keys()])).toEqual([]);
+    expect(processGroup(run.child.pid!)).toEqual([]);
+  }, 90_000);
+
+  it.each([
+    ['SIGTERM to npm start alone', 'SIGTERM', false],
+    ['Ctrl+C: SIGINT to its whole process group', 'SIGINT', true],
+  ] as const)(
+    '%s while it starts leaves no process behind',
+    async (_what, signal, group) => {
+      const run = watchedStart(['--port', String(await freePort()), '--provider-port', String(await freePort()), '--memory']);
+      current = run.child;
+      // As soon as the app's Deno subprocess exists: the install under way.
+      await run.until(run.runtimeStarted, "starting the app's Deno runtime");
+
+      process.kill(group ? -run.child.pid! : run.child.pid!, signal);
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/Stopped before it was running\.|Stopping…/);
+      expect(stillRunning([...run.started.keys()])).toEqual([]);
+      expect(processGroup(run.child.pid!)).toEqual([]);
+    },
+    90_000,
+  );
 });

@@ -4,17 +4,24 @@
  *
  *   GET  /                         the chat page (chat-page/*)
  *   GET  /api/chat/state           users, rooms, the demo accounts
- *   GET  /api/chat/messages?userId=&after=   what that user sees: their ephemeral messages, their rooms' messages
+ *   GET  /api/chat/messages?userId=&after=&run=   what that user sees: their ephemeral messages, their
+ *                                  rooms' messages, numbered after `after`; answers { run, last, messages }
  *   POST /api/chat/command         { userId, roomId, text: "/oauth connect" }
  *   *    /api/apps/…               the app's endpoints, proxied to the harness
+ *
+ * The messages the app sends are moved out of the harness into this server's log as they come, and
+ * numbered there; the log keeps the last `maxMessagesPerRoom` of each room (ephemeral ones count in
+ * their room), the oldest dropped. Each server has its own run id: a page still open from a run
+ * before (npm start restarted) sends that run's id with its cursor, and gets the whole log instead.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AppsEngineHarness, RoomFixture, UserFixture } from '../harness';
+import type { AppsEngineHarness, RoomFixture, SentMessage, UserFixture } from '../harness';
 import { readBody } from '../read-body';
+import { listenOn } from './listen';
 
 export interface ChatWorld {
   /** Set once the runtime is up; until then the API answers 503. */
@@ -47,30 +54,84 @@ const commandSchema = z.object({
   text: z.string().trim().min(1).max(2000),
 });
 
-export function createChatServer(world: ChatWorld, pageDir: string): Server {
-  return createServer((req, res) => {
-    route(world, pageDir, req, res).catch((error: unknown) => {
+export const MAX_MESSAGES_PER_ROOM = 500;
+
+export interface ChatServerOptions {
+  /** Default MAX_MESSAGES_PER_ROOM. */
+  maxMessagesPerRoom?: number;
+  /** Default a random one. */
+  runId?: string;
+}
+
+export function createChatServer(world: ChatWorld, pageDir: string, options: ChatServerOptions = {}): Server {
+  const log = new MessageLog(options.maxMessagesPerRoom ?? MAX_MESSAGES_PER_ROOM, options.runId ?? randomUUID());
+  const server = createServer((req, res) => {
+    route(world, log, pageDir, req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : 'internal error' });
       else res.destroy();
     });
   });
+  // Collected on each request, and meanwhile too: the harness keeps what it is not asked for.
+  const collecting = setInterval(() => log.collect(world.harness), 1000).unref();
+  server.on('close', () => clearInterval(collecting));
+  return server;
 }
 
 /** Listens, turning "port in use" into a sentence that says what to do. */
 export function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new Error(`Port ${port} on ${host} is in use: stop what uses it, or choose another with --port.`));
-      else if (error.code === 'EACCES') reject(new Error(`Port ${port} on ${host} needs privileges this user does not have: choose another with --port.`));
-      else reject(error);
-    });
-    server.listen(port, host, () => resolvePort((server.address() as AddressInfo).port));
-  });
+  return listenOn(server, port, host, '--port');
 }
 
-async function route(world: ChatWorld, pageDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+interface LoggedMessage {
+  seq: number;
+  kind: SentMessage['kind'];
+  roomId: string;
+  toUserId?: string;
+  text?: string;
+  blocks?: unknown[];
+}
+
+/** The messages the app sent, numbered in the order sent, the last `max` of each room kept. */
+class MessageLog {
+  private next = 0;
+  private readonly rooms = new Map<string, LoggedMessage[]>();
+
+  constructor(
+    private readonly max: number,
+    readonly runId: string,
+  ) {}
+
+  /** The number of the last message logged; -1 while there is none. */
+  get last(): number {
+    return this.next - 1;
+  }
+
+  /** Moves what the harness holds into the log (one synchronous step: nothing sent in between is lost). */
+  collect(harness: AppsEngineHarness | undefined): void {
+    const fresh = harness?.messages() ?? [];
+    if (fresh.length === 0) return;
+    harness!.clearMessages();
+    for (const { kind, roomId, toUserId, text, blocks } of fresh) {
+      const room = this.rooms.get(roomId) ?? [];
+      room.push({ seq: this.next++, kind, roomId, toUserId, text, blocks });
+      if (room.length > this.max) room.splice(0, room.length - this.max);
+      this.rooms.set(roomId, room);
+    }
+  }
+
+  visibleTo(userId: string, memberOf: ReadonlySet<string>, after: number) {
+    return [...this.rooms.values()]
+      .flat()
+      .filter((m) => m.seq > after && (m.kind === 'ephemeral' ? m.toUserId === userId : memberOf.has(m.roomId)))
+      .sort((a, b) => a.seq - b.seq)
+      .map(({ seq, kind, roomId, text, blocks }) => ({ seq, kind, roomId, text, blocks }));
+  }
+}
+
+async function route(world: ChatWorld, log: MessageLog, pageDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const harness = world.harness;
+  log.collect(harness);
   if (url.pathname.startsWith('/api/') && !harness) return sendJson(res, 503, { error: 'Still starting: try again in a moment.' });
   if (url.pathname.startsWith('/api/apps/')) return proxy(harness!.baseUrl, req, res);
   const page = PAGE_FILES[url.pathname];
@@ -88,20 +149,14 @@ async function route(world: ChatWorld, pageDir: string, req: IncomingMessage, re
   }
   if (url.pathname === '/api/chat/messages' && req.method === 'GET') {
     const userId = url.searchParams.get('userId') ?? '';
-    const after = Number(url.searchParams.get('after') ?? '-1');
-    return sendJson(res, 200, { messages: visibleMessages(harness!, world.rooms, userId, Number.isFinite(after) ? after : -1) });
+    const run = url.searchParams.get('run');
+    // A cursor from another run (a page left open across a restart) counts nothing here.
+    const after = run && run !== log.runId ? -1 : Number(url.searchParams.get('after') ?? '-1');
+    const memberOf = new Set(world.rooms.filter((room) => room.members.includes(userId)).map((room) => room.id));
+    return sendJson(res, 200, { run: log.runId, last: log.last, messages: log.visibleTo(userId, memberOf, Number.isFinite(after) ? after : -1) });
   }
   if (url.pathname === '/api/chat/command' && req.method === 'POST') return runCommand(world, harness!, req, res);
   sendJson(res, 404, { error: 'not found' });
-}
-
-function visibleMessages(harness: AppsEngineHarness, rooms: RoomFixture[], userId: string, after: number) {
-  const memberOf = new Set(rooms.filter((room) => room.members.includes(userId)).map((room) => room.id));
-  return harness
-    .messages()
-    .map((message, seq) => ({ seq, ...message }))
-    .filter((m) => m.seq > after && (m.kind === 'ephemeral' ? m.toUserId === userId : memberOf.has(m.roomId)))
-    .map(({ seq, kind, roomId, text, blocks }) => ({ seq, kind, roomId, text, blocks }));
 }
 
 async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: IncomingMessage, res: ServerResponse): Promise<void> {

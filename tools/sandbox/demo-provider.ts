@@ -29,8 +29,8 @@
 import { generateKeyPair, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { listenOn } from './listen';
 
 export interface DemoProviderOptions {
   /** 0 = a random free port. */
@@ -43,6 +43,8 @@ export interface DemoProviderOptions {
   clients: Array<{ clientId: string; clientSecret: string; redirectUris: string[] }>;
   /** Default 3600. */
   accessTokenTtlSeconds?: number;
+  /** The option a port in use tells to change; default '--provider-port' (npm start's). */
+  portOption?: string;
 }
 
 export interface DemoAccount {
@@ -712,17 +714,6 @@ function validateOptions(options: DemoProviderOptions): void {
   }
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.removeListener('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) {
@@ -765,7 +756,7 @@ export async function startDemoProvider(options: DemoProviderOptions): Promise<D
     const httpServer = http.createServer((req, res) => handler(req, res));
     server = httpServer;
     httpServer.keepAliveTimeout = 5000;
-    const port = await listen(httpServer, options.port, host);
+    const port = await listenOn(httpServer, options.port, host, options.portOption ?? '--provider-port');
     const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
     const redirectOrigins = new Set<string>();

@@ -12,7 +12,7 @@ import { redactStructured, redactText } from '../../src/core/redact';
 import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
 import { createChatServer, listen, type ChatWorld } from './chat-server';
 import { startDemoProvider } from './demo-provider';
-import { parseOptions, USAGE, UsageError, type LocalOptions } from './options';
+import { openHostWarning, parseOptions, USAGE, UsageError, type LocalOptions } from './options';
 
 const USERS: UserFixture[] = [
   { id: 'alice', username: 'alice', name: 'Alice', roles: ['user'] },
@@ -24,6 +24,8 @@ const ROOMS: RoomFixture[] = [
   { id: 'random', name: 'random', members: ['alice', 'bob'] },
 ];
 const DEMO_CLIENT_ID = 'oauth-connector-demo';
+/** How long stopping may take before the app's runtime is killed outright. */
+const STOP_DEADLINE_MS = 15_000;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: string, out = console): Promise<number> {
   let options: LocalOptions;
@@ -42,21 +44,61 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     throw error;
   }
 
+  const hostWarning = openHostWarning(options.host);
+  if (hostWarning) out.error(hostWarning);
+
+  // SIGINT (Ctrl+C; under npm it comes twice, from the terminal and from npm) or SIGTERM, at any
+  // point: the step under way finishes (the package build is cut short), nothing more starts, and
+  // everything started is stopped, the app's Deno subprocess included, before main returns.
+  let signalled = false;
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
+  const building = new AbortController();
+  const onSignal = () => {
+    signalled = true;
+    building.abort();
+    stopRequested();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let runtimePids = (): number[] => [];
   const stoppers: Array<() => Promise<unknown>> = [];
-  const stopAll = async () => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  /** Stops what was started, last first; false when that took too long and the runtime was killed. */
+  const stopAll = async (): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = (async () => {
+      for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => undefined);
+      return true;
+    })();
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_DEADLINE_MS)));
+    const inTime = await Promise.race([stopped, late]);
+    clearTimeout(timer);
+    if (!inTime) {
+      for (const pid of runtimePids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      out.error(`npm start: stopping took over ${STOP_DEADLINE_MS / 1000} s: the app's runtime was killed.`);
+    }
+    return inTime;
   };
   const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    if (signalled) throw new Stopped();
     try {
       return await run();
     } catch (error) {
+      if (signalled) throw new Stopped();
       throw new StartError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
 
   try {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    const zipPath = await step('Building the app package (npm run package)', () => buildPackage(projectDir));
+    const zipPath = await step('Building the app package (npm run package)', () => buildPackage(projectDir, building.signal));
     const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')) as { id: string; name: string; version: string };
 
     // The page's port first: a port in use is the most common failure, and should come fast.
@@ -71,19 +113,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     const publicUrl = options.publicUrl || `http://${options.host}:${port}`;
     const redirectUri = `${publicUrl}/api/apps/public/${manifest.id}/complete`;
 
-    const harness = await step('Starting the Apps-Engine runtime', () =>
-      AppsEngineHarness.start({
-        siteUrl: publicUrl,
-        storage: options.dataDir ? { file: join(options.dataDir, 'app-storage.json') } : undefined,
-        onAppLog: (record) => printLog(out, record, options.verbose, passwordSettings(record.appId)),
-      }),
-    );
-    world.harness = harness;
-    stoppers.push(() => harness.stop());
-    for (const user of USERS) harness.addUser(user);
-    for (const room of ROOMS) harness.addRoom(room);
-    const { appId } = await step(`Installing ${manifest.name} ${manifest.version}`, () => harness.installZip(zipPath));
-
+    // The demo provider's port next, for the same reason; the app is configured for it once installed.
     let settings: Record<string, unknown>;
     if (options.realProvider) {
       settings = options.realProvider;
@@ -111,6 +141,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
       };
       out.log(`Demo authorization server: ${provider.issuer} (accounts ${provider.accounts.map((a) => a.id).join(', ')}, password "demo")`);
     }
+
+    const harness = await step('Starting the Apps-Engine runtime', () =>
+      AppsEngineHarness.start({
+        siteUrl: publicUrl,
+        storage: options.dataDir ? { file: join(options.dataDir, 'app-storage.json') } : undefined,
+        onAppLog: (record) => printLog(out, record, options.verbose, passwordSettings(record.appId)),
+      }),
+    );
+    world.harness = harness;
+    stoppers.push(() => harness.stop());
+    for (const user of USERS) harness.addUser(user);
+    for (const room of ROOMS) harness.addRoom(room);
+    const { appId } = await step(`Installing ${manifest.name} ${manifest.version}`, () => harness.installZip(zipPath));
+    runtimePids = () => [harness.denoProcessId(appId)].filter((pid): pid is number => pid !== undefined);
+
     await step('Configuring the app', async () => {
       // Enabling last: a slot switched on half filled in would be reported as broken meanwhile.
       const ordered = Object.entries(settings).sort(([a], [b]) => Number(a.endsWith('_enabled')) - Number(b.endsWith('_enabled')));
@@ -119,29 +164,34 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
 
     if (options.realProvider) out.log(`Register this redirect URI at your provider: ${redirectUri}`);
     out.log(`Storage: ${options.dataDir ? `${options.dataDir} (connections survive a restart)` : 'in memory'}`);
+    if (hostWarning) out.error(`\n${hostWarning}`);
     out.log(`\nOAuth Connector is running: open ${publicUrl}\nType /oauth connect in the chat. Ctrl+C stops it.`);
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopping;
     out.log('Stopping…');
-    await stopAll();
-    return 0;
+    return (await stopAll()) ? 0 : 1;
   } catch (error) {
-    await stopAll();
+    const inTime = await stopAll();
+    if (error instanceof Stopped) {
+      out.log('Stopped before it was running.');
+      return inTime ? 0 : 1;
+    }
     out.error(`npm start: ${error instanceof StartError ? error.message : `unexpected failure: ${error instanceof Error ? error.stack : String(error)}`}`);
     return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
 class StartError extends Error {}
+/** A stop was asked for (SIGINT, SIGTERM) while starting. */
+class Stopped extends Error {}
 
 /** `npm run package`'s own script, so what runs here is exactly the zip an admin would upload. */
-async function buildPackage(projectDir: string): Promise<string> {
+async function buildPackage(projectDir: string, signal: AbortSignal): Promise<string> {
   try {
-    await promisify(execFile)(process.execPath, [join(projectDir, 'scripts', 'package.mjs')], { cwd: projectDir });
+    await promisify(execFile)(process.execPath, [join(projectDir, 'scripts', 'package.mjs')], { cwd: projectDir, signal });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr?.trim();
     throw new Error(stderr || (error as Error).message);

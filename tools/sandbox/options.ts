@@ -2,6 +2,7 @@
  * What `npm start` can be told, by flag or environment variable (a flag wins), validated here.
  */
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -125,4 +126,28 @@ function realProviderSettings(file: string | undefined, env: NodeJS.ProcessEnv, 
     provider1_site: env.OAUTH_SITE ?? '',
     provider1_scopes: env.OAUTH_SCOPES ?? '',
   };
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** True for an address only this machine reaches: 127.0.0.0/8 (IPv4-mapped too), ::1, localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const address = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+  if (address === 'localhost' || address === 'localhost.') return true;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** What `npm start` prints when it listens beyond loopback; undefined on loopback. */
+export function openHostWarning(host: string): string | undefined {
+  if (isLoopbackHost(host)) return undefined;
+  return (
+    `Warning: --host ${host || '(all interfaces)'} is reachable from other machines, and the chat page has no login: ` +
+    'anyone who can reach it can act as any chat user (the admin included) and use their connected accounts. Use it only on a network you trust.'
+  );
 }

@@ -5,12 +5,24 @@
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 let state = { users: [], rooms: [], demoAccounts: [] };
+// The server's run (a new one each time npm start starts) and the last message number seen in it:
+// a number from another run means nothing, so the server sends everything when the run changed.
+let run = null;
 let seen = -1;
 let shown = [];
 let polling;
+// Bumped by each restart(): a poll of an earlier generation neither shows its answer nor polls again.
+let generation = 0;
 
 async function init() {
-  state = await (await fetch('/api/chat/state')).json();
+  try {
+    state = await getJson('/api/chat/state');
+    offline(null);
+  } catch (error) {
+    offline(error);
+    setTimeout(init, 1000);
+    return;
+  }
   fill(
     $('user'),
     state.users.map((u) => [u.id, `${u.name} (@${u.username})${u.admin ? ' · admin' : ''}`]),
@@ -29,6 +41,25 @@ async function init() {
   restart();
 }
 
+/** A JSON answer, or an error saying what went wrong: the server's own words, or that it is not answering. */
+async function getJson(url, init) {
+  let answer;
+  try {
+    answer = await fetch(url, init);
+  } catch {
+    throw new Error('The local chat server is not answering: is npm start still running?');
+  }
+  const body = await answer.json().catch(() => ({}));
+  if (!answer.ok) throw new Error(body.error || `The local chat server answered ${answer.status}.`);
+  return body;
+}
+
+/** Shows what keeps the page from the server, or hides it (error null) once the server answers. */
+function offline(error) {
+  $('status').textContent = error ? `${error.message} The page keeps trying.` : '';
+  $('status').hidden = !error;
+}
+
 function fill(select, options, wanted) {
   select.replaceChildren(...options.map(([value, label]) => new Option(label, value)));
   if (wanted && options.some(([value]) => value === wanted)) select.value = wanted;
@@ -44,6 +75,7 @@ function fillRooms(wanted) {
 }
 
 function restart() {
+  generation += 1;
   seen = -1;
   shown = [];
   render();
@@ -52,16 +84,33 @@ function restart() {
 }
 
 async function poll() {
+  const current = generation;
+  const user = $('user').value;
   try {
-    const user = $('user').value;
-    const answer = await (await fetch(`/api/chat/messages?userId=${encodeURIComponent(user)}&after=${seen}`)).json();
-    if (user === $('user').value && answer.messages.length) {
+    const query = new URLSearchParams({ userId: user, after: String(seen), run: run ?? '' });
+    const answer = await getJson(`/api/chat/messages?${query}`);
+    if (current !== generation) return;
+    offline(null);
+    if (run !== null && answer.run !== run) {
+      // npm start restarted: what the page shows stays, the server's numbering starts again.
+      shown.push({ seq: -1, kind: 'system', roomId: '*', text: 'npm start restarted: the messages below come from the new run.' });
+      seen = -1;
+      render();
+    } else if (answer.last < seen) {
+      // The server numbers from lower than the page has seen: start over from its first message.
+      seen = -1;
+      polling = setTimeout(poll, 0);
+      return;
+    }
+    run = answer.run;
+    if (answer.messages.length) {
       seen = answer.messages[answer.messages.length - 1].seq;
       shown.push(...answer.messages);
       render();
     }
-  } catch {
-    // The server restarting: the next poll tries again.
+  } catch (error) {
+    if (current !== generation) return;
+    offline(error);
   }
   polling = setTimeout(poll, 700);
 }
@@ -74,21 +123,21 @@ async function send(event) {
   shown.push({ seq: -1, kind: 'typed', roomId, text });
   $('command').value = '';
   render();
-  const answer = await fetch('/api/chat/command', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId: $('user').value, roomId, text }),
-  });
-  if (!answer.ok) {
-    const { error } = await answer.json().catch(() => ({ error: 'The server did not answer.' }));
-    shown.push({ seq: -1, kind: 'system', roomId, text: error });
+  try {
+    await getJson('/api/chat/command', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: $('user').value, roomId, text }),
+    });
+  } catch (error) {
+    shown.push({ seq: -1, kind: 'system', roomId, text: error.message });
     render();
   }
 }
 
 function render() {
   const room = $('room').value;
-  const items = shown.filter((m) => m.roomId === room).map(renderMessage);
+  const items = shown.filter((m) => m.roomId === room || m.roomId === '*').map(renderMessage);
   $('messages').replaceChildren(...items);
   $('empty').hidden = items.length > 0;
   const main = document.querySelector('main');
