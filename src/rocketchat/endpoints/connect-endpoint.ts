@@ -67,13 +67,13 @@ export class ConnectEndpoint extends PublicEndpoint {
         details: [...(scopes ? [t('page_confirm_scopes', { provider: name, scopes })] : []), t('page_confirm_warning', { account: visit.userName })],
         form: {
           action: `${CONNECT_PATH}?link=${visit.linkId}`,
-          fields: { confirm: secret },
+          fields: { confirm: confirmationOf(secret, visit.linkId) },
           button: t('page_confirm_button', { provider: name }),
           redirectsTo: provider.endpoints.authorization,
         },
         hint: t('page_confirm_hint', { provider: name }),
         language,
-        headers: { 'set-cookie': browserCookie(secret, publicEndpointUrl(config.publicBase!, this.app.getID(), '')) },
+        headers: { 'set-cookie': this.cookie(config, secret) },
       });
     } catch (error) {
       return this.failed(error, visit);
@@ -93,21 +93,26 @@ export class ConnectEndpoint extends PublicEndpoint {
     const { config, link, linkId, t, language } = visit;
     const secret = browserSecretOf(request.headers);
     const form = formSchema.safeParse(formFields(request.content));
-    // The browser must send back both the cookie and the same value in the form: only the page this
-    // endpoint served, in this browser, has them together.
-    if (!form.success || !sameSecret(secret, form.data.confirm)) {
+    // The browser must send back both the cookie and the form value derived from it for this link:
+    // only the page this endpoint served, in this browser, has them together.
+    if (!form.success || !secret || !sameSecret(confirmationOf(secret, linkId), form.data.confirm)) {
       return htmlPage({ status: 403, tone: 'err', title: t('page_title_error'), message: t('page_stale_confirmation'), hint: t('page_close'), language });
     }
     try {
-      if (!link.browserBinding) await connectLinks(read.getPersistenceReader(), persis).claim(linkId, link, browserBindingOf(secret!));
+      if (!link.browserBinding) await connectLinks(read.getPersistenceReader(), persis).claim(linkId, link, browserBindingOf(secret));
       const start = await connectorFor({ config, read, http, persis, logger: this.app.getLogger() }).beginAuthorization(link.userId, link.providerId, {
         context: { roomId: link.roomId, linkId },
         browserSecret: secret,
       });
-      return redirectTo(start.url, { 'set-cookie': browserCookie(secret!, publicEndpointUrl(config.publicBase!, this.app.getID(), '')) });
+      return redirectTo(start.url, { 'set-cookie': this.cookie(config, secret) });
     } catch (error) {
       return this.failed(error, visit);
     }
+  }
+
+  /** The flow cookie, scoped to this app's public endpoints (a link exists only with a public base). */
+  private cookie(config: Configuration, secret: string): string {
+    return browserCookie(secret, publicEndpointUrl(config.publicBase!, this.app.getID(), ''));
   }
 
   /** The live link a request names, with what the page needs; or the page that says it is not. */
@@ -161,4 +166,12 @@ export class ConnectEndpoint extends PublicEndpoint {
 function formFields(content: unknown): Record<string, unknown> {
   if (typeof content === 'string') return Object.fromEntries(new URLSearchParams(content));
   return content && typeof content === 'object' && !Array.isArray(content) ? (content as Record<string, unknown>) : {};
+}
+
+/**
+ * The form's value: derived from the cookie and the link, so the page never carries the cookie's
+ * secret itself (the state is bound to that secret) and a page for one link is no use for another.
+ */
+function confirmationOf(secret: string, linkId: string): string {
+  return browserBindingOf(`confirm:${linkId}:${secret}`);
 }
