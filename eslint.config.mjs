@@ -28,7 +28,11 @@ export default tseslint.config(
     [...PLATFORMS, ...ADAPTERS, '**/node/**', '**/app/**', ...TOOLS],
     'the core is platform-free: it imports no chat platform, adapter, app layer or tool',
   ),
-  layer(['src/app/**'], [...PLATFORMS, ...ADAPTERS, ...TOOLS], 'the app layer imports no chat platform, adapter or tool'),
+  layer(
+    ['src/app/**'],
+    [...PLATFORMS, ...ADAPTERS, '**/node/**', ...TOOLS],
+    'the app layer is platform-neutral: it imports no chat platform, adapter, Node port or tool',
+  ),
   layer(['src/node/**'], [...PLATFORMS, ...ADAPTERS, ...TOOLS], 'the Node ports import no chat platform, adapter or tool'),
   layer(
     ['src/rocketchat/**', 'src/OAuthApp.ts', 'commands/**'],

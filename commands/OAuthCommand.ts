@@ -1,31 +1,12 @@
 /**
- * `/oauth <subcommand> [provider]`: parses the arguments and hands over to one handler per
- * subcommand. An unknown subcommand gets the help, never an error.
+ * The `/oauth` slash command on Rocket.Chat: the engine's command context mapped onto the app
+ * layer's (src/rocketchat/app-context.ts); the subcommands are the app layer's (src/app/commands/).
  */
 import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
 import type { App } from '@rocket.chat/apps-engine/definition/App';
 import type { ISlashCommand, SlashCommandContext } from '@rocket.chat/apps-engine/definition/slashcommands';
-import { commandScope, type CommandScope } from '../src/rocketchat/command-scope';
-import { connect } from './connect';
-import { help } from './help';
-import { refresh } from './refresh';
-import { revoke } from './revoke';
-import { status } from './status';
-import { token } from './token';
-import { whoami } from './whoami';
-
-type Handler = (scope: CommandScope, args: string[]) => Promise<void>;
-
-/** A Map, not an object: `constructor` or `__proto__` typed as a subcommand must find nothing. */
-const HANDLERS = new Map<string, Handler>([
-  ['connect', connect],
-  ['token', token],
-  ['refresh', refresh],
-  ['revoke', revoke],
-  ['status', (scope) => status(scope)],
-  ['whoami', whoami],
-  ['help', (scope) => help(scope)],
-]);
+import { runOAuthCommand } from '../src/app/commands/router';
+import { commandContext } from '../src/rocketchat/app-context';
 
 export class OAuthCommand implements ISlashCommand {
   readonly command = 'oauth';
@@ -38,7 +19,7 @@ export class OAuthCommand implements ISlashCommand {
   constructor(private readonly app: App) {}
 
   async executor(context: SlashCommandContext, read: IRead, modify: IModify, http: IHttp, persis: IPersistence): Promise<void> {
-    const scope = await commandScope({
+    const ctx = await commandContext({
       appId: this.app.getID(),
       logger: this.app.getLogger(),
       user: context.getSender(),
@@ -48,13 +29,6 @@ export class OAuthCommand implements ISlashCommand {
       http,
       persis,
     });
-    const [first, ...rest] = context.getArguments();
-    const subcommand = (first ?? 'help').toLowerCase();
-    const handler = HANDLERS.get(subcommand);
-    if (!handler) {
-      await help(scope, first);
-      return;
-    }
-    await handler(scope, rest);
+    await runOAuthCommand(ctx, context.getArguments());
   }
 }

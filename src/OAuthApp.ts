@@ -19,8 +19,8 @@ import { OAuthCommand } from '../commands/OAuthCommand';
 import { loadConfiguration } from './rocketchat/configuration';
 import { CompleteEndpoint } from './rocketchat/endpoints/complete-endpoint';
 import { ConnectEndpoint } from './rocketchat/endpoints/connect-endpoint';
-import { languageFor } from './rocketchat/command-scope';
-import { translator, type MessageKey } from './rocketchat/i18n';
+import { languageFor } from './rocketchat/app-context';
+import { translator } from './app/i18n';
 import { settingDefinitions } from './rocketchat/settings';
 
 export class OAuthApp extends App {
@@ -54,7 +54,7 @@ export class OAuthApp extends App {
     const config = await loadConfiguration(environment, this.getID());
     const t = translator(await languageFor(environment));
     for (const problem of config.problems) {
-      this.getLogger().warn(t('problem_log', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key as MessageKey, problem.params) }));
+      this.getLogger().warn(t('problem_log', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key, problem.params) }));
     }
   }
 }

@@ -1,5 +1,6 @@
 /** In-memory stores for a single Node process (tests, the local runner's memory mode). */
-import type { Lease, LeaseHandle, PendingAuthorization, StateStore, StoredConnection, TokenStore } from '../core/ports';
+import { MAX_LINKS_PER_PROVIDER, type ConnectLink, type ConnectLinkStore, type LinkedStateStore } from '../app/connect-links';
+import type { Lease, LeaseHandle, PendingAuthorization, StoredConnection, TokenStore } from '../core/ports';
 
 export class MemoryTokenStore implements TokenStore {
   private readonly records = new Map<string, StoredConnection>();
@@ -18,11 +19,18 @@ export class MemoryTokenStore implements TokenStore {
   }
 }
 
-export class MemoryStateStore implements StateStore {
+export class MemoryStateStore implements LinkedStateStore {
   private readonly pending = new Map<string, PendingAuthorization>();
 
+  /** A link has one pending authorization at a time: a new one replaces the one it started before. */
   async put(record: PendingAuthorization): Promise<void> {
+    const linkId = record.context?.linkId;
+    if (linkId) await this.cancelLink(linkId);
     this.pending.set(record.state, structuredClone(record));
+  }
+
+  async cancelLink(linkId: string): Promise<void> {
+    for (const [state, record] of this.pending) if (record.context?.linkId === linkId) this.pending.delete(state);
   }
 
   async take(state: string): Promise<PendingAuthorization | undefined> {
@@ -33,6 +41,37 @@ export class MemoryStateStore implements StateStore {
 
   get size(): number {
     return this.pending.size;
+  }
+}
+
+/** Connect links, the oldest of a user's links for a provider dropped beyond the limit. Expired links read as absent. */
+export class MemoryConnectLinks implements ConnectLinkStore {
+  /** In creation order, which Map keeps. */
+  private readonly links = new Map<string, ConnectLink>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async create(linkId: string, link: ConnectLink): Promise<string[]> {
+    const held = [...this.links].filter(([, l]) => l.userId === link.userId && l.providerId === link.providerId).map(([id]) => id);
+    const surplus = held.slice(0, Math.max(0, held.length - (MAX_LINKS_PER_PROVIDER - 1)));
+    for (const id of surplus) this.links.delete(id);
+    this.links.set(linkId, structuredClone(link));
+    return surplus;
+  }
+
+  async claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<void> {
+    if (this.links.has(linkId)) this.links.set(linkId, { ...link, browserBinding });
+  }
+
+  async peek(linkId: string): Promise<ConnectLink | undefined> {
+    const link = this.links.get(linkId);
+    return link && link.expiresAt > this.now() ? structuredClone(link) : undefined;
+  }
+
+  async take(linkId: string): Promise<ConnectLink | undefined> {
+    const link = await this.peek(linkId);
+    this.links.delete(linkId);
+    return link;
   }
 }
 

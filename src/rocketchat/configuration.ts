@@ -1,21 +1,15 @@
 /**
- * The app's configuration as one request sees it: the providers of the enabled slots, the
- * problems of the others, and the one redirect URI every provider shares.
+ * The app's settings read into the app layer's configuration (src/app/config.ts) once per request:
+ * the providers of the enabled slots, the problems of the others, and the app's public endpoints,
+ * whose `complete` is the one redirect URI every provider shares.
  */
 import type { IEnvironmentRead } from '@rocket.chat/apps-engine/definition/accessors';
-import type { EndpointPolicy } from '../core/endpoint-policy';
-import { readEndpointPolicy, readProviderSlots, type ProviderSlots, type SlotProblem } from './provider-slots';
+import type { AppConfig, ConfigProblem } from '../app/config';
+import { readEndpointPolicy, readProviderSlots } from './provider-slots';
 import { PUBLIC_BASE_URL } from './settings';
 
-export interface Configuration extends ProviderSlots {
-  /** The server's public address (the app's public base URL setting, else Site_Url); undefined when neither is usable. */
-  publicBase?: string;
-  /** Undefined without a public base: nothing can connect. */
-  redirectUri?: string;
-  /** Where provider requests may go: the allow-list and the development switch (general settings). */
-  endpointPolicy: EndpointPolicy;
-}
-
+/** The `connect` endpoint: what a Connect button opens. */
+export const CONNECT_PATH = 'connect';
 /** The `complete` endpoint: one for every provider, so admins register the same URI everywhere. */
 export const COMPLETE_PATH = 'complete';
 
@@ -32,10 +26,10 @@ export function publicEndpointUrl(base: string, appId: string, path: string): st
   return `${base.replace(/\/+$/, '')}/api/apps/public/${appId}/${path}`;
 }
 
-export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<Configuration> {
+export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<AppConfig> {
   const settings = environment.getSettings();
   const configuredBase = String((await settings.getValueById(PUBLIC_BASE_URL)) ?? '').trim();
-  const problems: SlotProblem[] = [];
+  const problems: ConfigProblem[] = [];
   let base: string | undefined;
   if (configuredBase) {
     if (isHttpUrl(configuredBase)) base = configuredBase;
@@ -55,7 +49,13 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
   const values = (id: string) => settings.getValueById(id);
   const policy = await readEndpointPolicy(values);
   const slots = await readProviderSlots(values, redirectUri ?? '', policy.policy);
-  return { ...slots, problems: [...problems, ...policy.problems, ...slots.problems], publicBase: base, redirectUri, endpointPolicy: policy.policy };
+  return {
+    providers: slots.providers,
+    problems: [...problems, ...policy.problems, ...slots.problems],
+    connectUrl: base ? publicEndpointUrl(base, appId, CONNECT_PATH) : undefined,
+    redirectUri,
+    endpointPolicy: policy.policy,
+  };
 }
 
 function isHttpUrl(value: string): boolean {

@@ -8,7 +8,8 @@
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { z } from 'zod';
-import type { PendingAuthorization, StateStore } from '../core/ports';
+import type { PendingAuthorization } from '../core/ports';
+import { MAX_LINKS_PER_PROVIDER, type ConnectLink, type ConnectLinkStore, type LinkedStateStore } from '../app/connect-links';
 import { ExpiringRecords } from './expiring-records';
 
 const pendingSchema = z.object({
@@ -25,7 +26,7 @@ const pendingSchema = z.object({
 
 const linkGroup = (linkId: string) => `link:${linkId}`;
 
-export class AssociationStateStore implements StateStore {
+export class AssociationStateStore implements LinkedStateStore {
   private readonly records: ExpiringRecords<PendingAuthorization>;
 
   constructor(reader: IPersistenceRead, writer: IPersistence) {
@@ -49,11 +50,7 @@ export class AssociationStateStore implements StateStore {
   }
 }
 
-export const CONNECT_LINK_TTL_MS = 10 * 60 * 1000;
-/** Live Connect links a user may hold per provider: a few, for a user with several chat windows. */
-export const MAX_LINKS_PER_PROVIDER = 3;
-
-const linkSchema = z.object({
+const linkSchema: z.ZodType<ConnectLink> = z.object({
   userId: z.string(),
   providerId: z.string(),
   roomId: z.string(),
@@ -61,9 +58,7 @@ const linkSchema = z.object({
   /** SHA-256 of the flow cookie of the first browser that pressed Continue: the link is that browser's now. */
   browserBinding: z.string().optional(),
 });
-export type ConnectLink = z.infer<typeof linkSchema>;
-
-export class ConnectLinks {
+export class ConnectLinks implements ConnectLinkStore {
   private readonly records: ExpiringRecords<ConnectLink>;
 
   constructor(reader: IPersistenceRead, writer: IPersistence) {
@@ -99,8 +94,4 @@ export class ConnectLinks {
 
 function userGroup(link: Pick<ConnectLink, 'userId' | 'providerId'>): string {
   return `user:${link.userId}:${link.providerId}`;
-}
-
-export function connectLinks(reader: IPersistenceRead, writer: IPersistence): ConnectLinks {
-  return new ConnectLinks(reader, writer);
 }

@@ -4,30 +4,17 @@
  * working.
  */
 import { z } from 'zod';
-import type { ProviderRegistry } from '../core/connector';
 import { findEndpointViolation, parseAllowedHosts, STRICT_ENDPOINT_POLICY, type EndpointPolicy } from '../core/endpoint-policy';
 import { isOAuthError } from '../core/errors';
-import type { ClientCredentials, ProviderDefinition } from '../core/provider';
+import type { ProviderDefinition } from '../core/provider';
 import { definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../core/providers';
+import type { ConfigProblem, ConfiguredProvider } from '../app/config';
+import type { MessageKey } from '../app/i18n';
 import { ALLOW_HTTP_LOOPBACK, OUTBOUND_ALLOWED_HOSTS, SLOT_FIELDS, SLOTS, slotSettingId, type SlotField } from './settings';
-
-export interface ConfiguredProvider {
-  slot: number;
-  definition: ProviderDefinition;
-  client: ClientCredentials;
-}
-
-/** A problem with a slot, said with an i18n key (and its parameters) so admins read it in their language. */
-export interface SlotProblem {
-  slot: number;
-  settingId: string;
-  key: string;
-  params?: Record<string, string>;
-}
 
 export interface ProviderSlots {
   providers: ConfiguredProvider[];
-  problems: SlotProblem[];
+  problems: ConfigProblem[];
 }
 
 /** Reads one setting value by id; the adapter passes the engine's settings reader. */
@@ -51,10 +38,10 @@ type SlotValues = z.infer<typeof slotSchema>;
  * Where provider requests may go, from the general settings: the allow-list of private hosts and
  * the development switch for plain http on loopback. Entries that are no host are reported.
  */
-export async function readEndpointPolicy(values: SettingValues): Promise<{ policy: EndpointPolicy; problems: SlotProblem[] }> {
+export async function readEndpointPolicy(values: SettingValues): Promise<{ policy: EndpointPolicy; problems: ConfigProblem[] }> {
   const { allowedHosts, invalid } = parseAllowedHosts(String((await values(OUTBOUND_ALLOWED_HOSTS)) ?? ''));
   const loopback = await values(ALLOW_HTTP_LOOPBACK);
-  const problems: SlotProblem[] = invalid.length
+  const problems: ConfigProblem[] = invalid.length
     ? [
         {
           slot: 0,
@@ -70,7 +57,7 @@ export async function readEndpointPolicy(values: SettingValues): Promise<{ polic
 /** The slots' providers; `policy` is checked here too, so admins see a refused URL in help before anyone connects. */
 export async function readProviderSlots(values: SettingValues, redirectUri: string, policy: EndpointPolicy = STRICT_ENDPOINT_POLICY): Promise<ProviderSlots> {
   const providers: ConfiguredProvider[] = [];
-  const problems: SlotProblem[] = [];
+  const problems: ConfigProblem[] = [];
   for (const slot of SLOTS) {
     const raw = Object.fromEntries(await Promise.all(SLOT_FIELDS.map(async (field) => [field, await values(slotSettingId(slot, field))])));
     const parsed = slotSchema.safeParse(raw);
@@ -100,8 +87,8 @@ function providerOfSlot(
   values: SlotValues,
   redirectUri: string,
   policy: EndpointPolicy,
-): { provider: ConfiguredProvider } | { problem: SlotProblem } {
-  const problem = (field: SlotField, key: string, params?: Record<string, string>) => ({
+): { provider: ConfiguredProvider } | { problem: ConfigProblem } {
+  const problem = (field: SlotField, key: MessageKey, params?: Record<string, string>) => ({
     problem: { slot, settingId: slotSettingId(slot, field), key, params },
   });
   const preset = findPreset(values.preset);
@@ -168,14 +155,4 @@ function settingOfField(field: string | undefined): SlotField {
   if (field === 'id') return 'id';
   if (field?.startsWith('scopes')) return 'scopes';
   return 'advanced';
-}
-
-/** The core's view of the slots. */
-export function registryOf(slots: ProviderSlots): ProviderRegistry {
-  return {
-    get: async (providerId) => {
-      const found = slots.providers.find((p) => p.definition.id === providerId);
-      return found && { definition: found.definition, client: found.client };
-    },
-  };
 }

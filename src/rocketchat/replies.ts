@@ -1,28 +1,13 @@
 /**
- * What the app says to a user: ephemeral messages (only the user sees them) made of UI Kit blocks,
- * with link buttons. The whole of a reply is built from translated strings by the caller.
+ * The app layer's replies (src/app/reply.ts) rendered for Rocket.Chat: ephemeral messages (only the
+ * user sees them) made of UI Kit blocks, with link buttons.
  */
 import type { IModify, IRead } from '@rocket.chat/apps-engine/definition/accessors';
 import type { IRoom } from '@rocket.chat/apps-engine/definition/rooms';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import type { ActionsBlock, ContextBlock, LayoutBlock, SectionBlock } from '@rocket.chat/ui-kit';
+import { textOf, type Reply } from '../app/reply';
 import { toEngine } from './engine-boundary';
-
-export interface LinkButton {
-  label: string;
-  url: string;
-  /** Stable name, so clients and tests can tell buttons apart. */
-  actionId: string;
-  style?: 'primary' | 'danger';
-}
-
-export interface Reply {
-  /** Paragraphs, each a mrkdwn section. */
-  sections: string[];
-  /** A smaller line under the sections. */
-  note?: string;
-  buttons?: LinkButton[];
-}
 
 export function blocksOf(appId: string, reply: Reply): LayoutBlock[] {
   const blocks: LayoutBlock[] = reply.sections.map((text, i): SectionBlock => ({
@@ -53,11 +38,6 @@ export function blocksOf(appId: string, reply: Reply): LayoutBlock[] {
     blocks.push(actions);
   }
   return blocks;
-}
-
-/** The plain-text fallback clients show in notifications and where blocks are not rendered. */
-export function textOf(reply: Reply): string {
-  return [...reply.sections, ...(reply.note ? [reply.note] : [])].join('\n');
 }
 
 export async function sendEphemeral(args: { appId: string; read: IRead; modify: IModify; user: IUser; room: IRoom; reply: Reply }): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The layers' import rules (eslint.config.mjs) on deliberate violations: lint must reject the core
- * importing a platform, an adapter or a tool, and the adapter importing a tool; the same imports are
- * fine where the layers allow them. ESLint runs as a child process on each snippet, as `npm run lint` runs it.
+ * importing the app layer, a platform, an adapter or a tool, the app layer importing a platform or an
+ * adapter, and the adapter importing a tool; the same imports are fine where the layers allow them. ESLint runs as a child process on each snippet, as `npm run lint` runs it.
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -30,15 +30,30 @@ describe('the layers, as lint enforces them', () => {
     ['the Rocket.Chat adapter', uses('settingDefinitions').replace("'x'", "'../rocketchat/settings'")],
     ['a tool', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'")],
     ['the Node ports', uses('AxiosTransport').replace("'x'", "'../node/axios-transport'")],
+    ['the app layer', uses('runOAuthCommand').replace("'x'", "'../app/commands/router'")],
   ])('the core may not import %s', (_what, code) => {
     expect(lint('src/core/violation.ts', code)).toContain('no-restricted-imports');
   });
 
-  it('the Rocket.Chat adapter may import the platform and the core, but no tool', () => {
+  it.each([
+    ['a chat platform', "import type { IUser } from '@rocket.chat/apps-engine/definition/users';\nexport type U = IUser;\n"],
+    ['another chat platform', "import type { UserProfile } from '@mattermost/types/users';\nexport type U = UserProfile;\n"],
+    ['the Rocket.Chat adapter', uses('loadConfiguration').replace("'x'", "'../rocketchat/configuration'")],
+    ['a Rocket.Chat command', uses('OAuthCommand').replace("'x'", "'../../commands/OAuthCommand'")],
+    ['a tool', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'")],
+  ])('the app layer may not import %s', (_what, code) => {
+    expect(lint('src/app/commands/violation.ts', code)).toContain('no-restricted-imports');
+  });
+
+  it('the app layer may import the core', () => {
+    expect(lint('src/app/fine.ts', uses('OAuthConnector').replace("'x'", "'../core/connector'"))).toEqual([]);
+  });
+
+  it('the Rocket.Chat adapter may import the platform, the app layer and the core, but no tool', () => {
     expect(
       lint(
         'src/rocketchat/fine.ts',
-        "import type { IRead } from '@rocket.chat/apps-engine/definition/accessors';\nimport { OAuthError } from '../core/errors';\nexport type R = IRead;\nexport const E = OAuthError;\n",
+        "import type { IRead } from '@rocket.chat/apps-engine/definition/accessors';\nimport { OAuthError } from '../core/errors';\nimport { runOAuthCommand } from '../app/commands/router';\nexport type R = IRead;\nexport const E = OAuthError;\nexport const run = runOAuthCommand;\n",
       ),
     ).toEqual([]);
     expect(lint('src/rocketchat/violation.ts', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'"))).toContain('no-restricted-imports');

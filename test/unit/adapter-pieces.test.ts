@@ -1,11 +1,11 @@
-import { providerLabel } from '../../commands/help';
-import { expiryText } from '../../commands/shared';
+import { providerLabel } from '../../src/app/commands/help';
+import { expiryText } from '../../src/app/commands/shared';
+import { messageForError } from '../../src/app/error-words';
+import { translator } from '../../src/app/i18n';
+import { escapeHtml, htmlPage } from '../../src/app/web/pages';
 import { OAuthError, type OAuthErrorKind } from '../../src/core/errors';
 import { publicEndpointUrl, redirectUriOf } from '../../src/rocketchat/configuration';
-import { escapeHtml, htmlPage } from '../../src/rocketchat/endpoints/html-page';
-import { messageForError } from '../../src/rocketchat/error-replies';
 import { fromEngine, toEngine } from '../../src/rocketchat/engine-boundary';
-import { translator } from '../../src/rocketchat/i18n';
 import { blocksOf } from '../../src/rocketchat/replies';
 import { readTokenRecord, tokenRecordOf, TOKEN_RECORD_FORMAT } from '../../src/rocketchat/token-store';
 
@@ -58,10 +58,10 @@ describe('error messages', () => {
 describe('complete page', () => {
   it('escapes every value and allows nothing but its own style', () => {
     const page = htmlPage({ status: 200, tone: 'ok', title: '<script>alert(1)</script>', message: 'A & "B"', hint: "it's", language: 'pt-BR' });
-    expect(page.content).not.toContain('<script>');
-    expect(page.content).toContain('&lt;script&gt;');
-    expect(page.content).toContain('A &amp; &quot;B&quot;');
-    expect(page.content).toContain('<html lang="pt-BR">');
+    expect(page.body).not.toContain('<script>');
+    expect(page.body).toContain('&lt;script&gt;');
+    expect(page.body).toContain('A &amp; &quot;B&quot;');
+    expect(page.body).toContain('<html lang="pt-BR">');
     expect(page.headers?.['content-security-policy']).toMatch(
       /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/,
     );

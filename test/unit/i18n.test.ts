@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pickLanguage, translator } from '../../src/rocketchat/i18n';
+import { pickLanguage, translator } from '../../src/app/i18n';
 
 const dir = join(__dirname, '..', '..', 'i18n');
 const load = (file: string): Record<string, string> => JSON.parse(readFileSync(join(dir, file), 'utf8'));

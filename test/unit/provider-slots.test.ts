@@ -1,4 +1,4 @@
-import { readEndpointPolicy, readProviderSlots, registryOf } from '../../src/rocketchat/provider-slots';
+import { readEndpointPolicy, readProviderSlots } from '../../src/rocketchat/provider-slots';
 import { slotSettingId, type SlotField } from '../../src/rocketchat/settings';
 
 const REDIRECT = 'https://chat.example.com/api/apps/public/app-1/complete';
@@ -28,7 +28,7 @@ describe('provider slots', () => {
       [1, 'github', 'https://github.com/login/oauth/access_token'],
       [2, 'work-gitlab', 'https://git.example.com/oauth/token'],
     ]);
-    const entry = await registryOf(slots).get('work-gitlab');
+    const entry = slots.providers.find((p) => p.definition.id === 'work-gitlab');
     expect(entry?.client).toEqual({ clientId: 'gl', clientSecret: 's', redirectUri: REDIRECT });
   });
 

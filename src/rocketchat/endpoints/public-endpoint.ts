@@ -7,7 +7,8 @@
  */
 import type { IHttp, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { ApiEndpoint, type IApiEndpointInfo, type IApiRequest, type IApiResponse } from '@rocket.chat/apps-engine/definition/api';
-import { answer, methodNotAllowed, PAGE_HEADERS } from './html-page';
+import { answer, methodNotAllowed, PAGE_HEADERS } from '../../app/web/pages';
+import { apiResponseOf } from './web-exchange';
 
 type Handler = (request: IApiRequest, endpoint: IApiEndpointInfo, read: IRead, modify: IModify, http: IHttp, persis: IPersistence) => Promise<IApiResponse>;
 
@@ -23,27 +24,27 @@ export abstract class PublicEndpoint extends ApiEndpoint {
 
   async head(...args: Parameters<Handler>): Promise<IApiResponse> {
     const response = await this.get(...args);
-    return answer({ ...response, content: '' });
+    return { ...response, content: '' };
   }
 
   async options(): Promise<IApiResponse> {
-    return answer({ status: 204, headers: { ...PAGE_HEADERS, allow: this.allowed().join(', ') }, content: '' });
+    return apiResponseOf(answer({ status: 204, headers: { ...PAGE_HEADERS, allow: this.allowed().join(', ') }, body: '' }));
   }
 
   async post(...args: Parameters<Handler>): Promise<IApiResponse> {
     void args;
-    return methodNotAllowed(this.allowed());
+    return apiResponseOf(methodNotAllowed(this.allowed()));
   }
 
   async put(): Promise<IApiResponse> {
-    return methodNotAllowed(this.allowed());
+    return apiResponseOf(methodNotAllowed(this.allowed()));
   }
 
   async delete(): Promise<IApiResponse> {
-    return methodNotAllowed(this.allowed());
+    return apiResponseOf(methodNotAllowed(this.allowed()));
   }
 
   async patch(): Promise<IApiResponse> {
-    return methodNotAllowed(this.allowed());
+    return apiResponseOf(methodNotAllowed(this.allowed()));
   }
 }

@@ -1,11 +1,11 @@
 /** `/oauth help`: the subcommands, the enabled providers and, for admins, the setup to do. */
-import type { CommandScope } from '../src/rocketchat/command-scope';
-import type { MessageKey } from '../src/rocketchat/i18n';
+import type { CommandContext } from '../context';
+import type { MessageKey } from '../i18n';
 
 const LINES: MessageKey[] = ['help_connect', 'help_status', 'help_token', 'help_refresh', 'help_whoami', 'help_revoke', 'help_help'];
 
-export async function help(scope: CommandScope, unknownSubcommand?: string): Promise<void> {
-  const { t, config } = scope;
+export async function help(ctx: CommandContext, unknownSubcommand?: string): Promise<void> {
+  const { t, config } = ctx;
   const ids = config.providers.map((p) => p.definition.id);
   const placeholder = ids.length === 1 ? ids[0] : '<provider>';
   const sections: string[] = [];
@@ -16,16 +16,16 @@ export async function help(scope: CommandScope, unknownSubcommand?: string): Pro
       ? t('help_providers', { providers: config.providers.map(({ definition }) => providerLabel(definition.displayName, definition.id)).join(', ') })
       : t('help_no_providers'),
   );
-  if (scope.isAdmin) sections.push(adminSection(scope));
-  await scope.reply({ sections });
+  if (ctx.user.isAdmin) sections.push(adminSection(ctx));
+  await ctx.reply({ sections });
 }
 
-function adminSection({ t, config }: CommandScope): string {
+function adminSection({ t, config }: CommandContext): string {
   const lines = [t('help_admin_title')];
   if (!config.redirectUri) lines.push(t('help_admin_no_base_url'));
   else for (const p of config.providers) lines.push(t('help_admin_redirect', { provider: p.definition.displayName, uri: config.redirectUri }));
   for (const problem of config.problems) {
-    lines.push(t('help_admin_problem', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key as MessageKey, problem.params) }));
+    lines.push(t('help_admin_problem', { slot: problem.slot, setting: problem.settingId, problem: t(problem.key, problem.params) }));
   }
   return lines.join('\n');
 }

@@ -6,9 +6,8 @@
  * inline style, by hash, and, on the confirmation page only, a form posting to this endpoint that
  * may then be redirected to the provider (Chromium applies form-action to that redirect too).
  */
-import type { IApiResponse } from '@rocket.chat/apps-engine/definition/api';
 import { createHash } from 'crypto';
-import { toEngine } from '../engine-boundary';
+import type { WebAnswer } from './web';
 
 const STYLE =
   'body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;max-width:34rem;margin:12vh auto;padding:0 1.2rem;color:#1f2329;line-height:1.5}' +
@@ -53,7 +52,7 @@ export function htmlPage(args: {
   details?: string[];
   form?: PageForm;
   headers?: Record<string, string>;
-}): IApiResponse {
+}): WebAnswer {
   const paragraphs = [args.message, ...(args.details ?? [])].map((text) => `<p>${escapeHtml(text)}</p>`).join('');
   const form = args.form
     ? `<form method="post" action="${escapeHtml(args.form.action)}">${Object.entries(args.form.fields)
@@ -65,24 +64,28 @@ export function htmlPage(args: {
     `<meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(args.title)}</title><style>${STYLE}</style></head>` +
     `<body><h1 class="${args.tone}">${escapeHtml(args.title)}</h1>${paragraphs}${form}<p class="hint">${escapeHtml(args.hint)}</p></body></html>`;
   const formAction = args.form ? `'self' ${new URL(args.form.redirectsTo).origin}` : "'none'";
-  return answer({ status: args.status, headers: { 'content-type': 'text/html; charset=utf-8', ...securityHeaders(formAction), ...args.headers }, content });
-}
-
-/** A redirect (303: the browser follows it with a GET, whatever method brought it here). */
-export function redirectTo(location: string, headers: Record<string, string> = {}): IApiResponse {
-  return answer({ status: 303, headers: { ...PAGE_HEADERS, ...headers, location }, content: '' });
-}
-
-/** 405 for a method the endpoint does not serve, saying which it does (RFC 9110 §15.5.6). */
-export function methodNotAllowed(allow: string[]): IApiResponse {
   return answer({
-    status: 405,
-    headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8', allow: allow.join(', ') },
-    content: 'Method Not Allowed',
+    status: args.status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...securityHeaders(formAction), ...args.headers },
+    body: content,
   });
 }
 
-/** Every answer leaves through here: the engine boundary (no undefined member), security headers on. */
-export function answer(response: IApiResponse): IApiResponse {
-  return toEngine({ ...response, headers: { ...securityHeaders("'none'"), ...response.headers } });
+/** A redirect (303: the browser follows it with a GET, whatever method brought it here). */
+export function redirectTo(location: string, headers: Record<string, string> = {}): WebAnswer {
+  return answer({ status: 303, headers: { ...PAGE_HEADERS, ...headers, location }, body: '' });
+}
+
+/** 405 for a method the endpoint does not serve, saying which it does (RFC 9110 §15.5.6). */
+export function methodNotAllowed(allow: string[]): WebAnswer {
+  return answer({
+    status: 405,
+    headers: { ...PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8', allow: allow.join(', ') },
+    body: 'Method Not Allowed',
+  });
+}
+
+/** Every answer leaves through here: security headers on, unless the answer sets its own. */
+export function answer(response: WebAnswer): WebAnswer {
+  return { ...response, headers: { ...securityHeaders("'none'"), ...response.headers } };
 }

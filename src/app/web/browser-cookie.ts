@@ -6,7 +6,7 @@
  * Secure under https, and scoped to the app's public endpoints only.
  */
 import { timingSafeEqual } from 'crypto';
-import { randomToken } from '../core/authorize';
+import { randomToken } from '../../core/authorize';
 
 export const BROWSER_COOKIE = 'oauth_browser';
 /** As long as a Connect link lives. */

@@ -1,0 +1,135 @@
+/**
+ * What the app works on, defined here so that any chat platform can supply it: the platform's ports
+ * (the core's stores and transport, plus people, a notifier and the Connect links), a settings
+ * snapshot, and for a command, who typed it and where. `appRequest` wires the core once per
+ * request; what must outlive a request (discovered metadata, refreshes in flight) is the process's.
+ */
+import { OAuthConnector, type ProviderRegistry } from '../core/connector';
+import { MetadataCache } from '../core/discovery';
+import type { RefreshFlights } from '../core/getter';
+import { systemClock, type Clock, type HttpTransport, type Lease, type TokenStore } from '../core/ports';
+import type { Logger } from '../core/redact';
+import { configuredProvider, type AppConfig } from './config';
+import type { ConnectLinkStore, LinkedStateStore } from './connect-links';
+import type { Translate } from './i18n';
+import type { Reply } from './reply';
+import { TokenService } from './token-service';
+
+/** A chat user as the app's pages and notices name them. */
+export interface Person {
+  /** How the platform shows them, e.g. `Ada Lovelace (@ada)`. */
+  displayName: string;
+  /** Their language preference, else the server's language. */
+  language: string;
+}
+
+export interface People {
+  find(userId: string): Promise<Person | undefined>;
+  /** The server's language: for a visitor the app cannot name. */
+  defaultLanguage(): Promise<string>;
+}
+
+export interface Notifier {
+  /** A reply only this user sees, in this room (or channel). */
+  tell(userId: string, roomId: string, reply: Reply): Promise<void>;
+}
+
+/** What a platform supplies, per request or for good. */
+export interface PlatformPorts {
+  transport: HttpTransport;
+  tokens: TokenStore;
+  states: LinkedStateStore;
+  links: ConnectLinkStore;
+  /** Across server instances; the core's process-local lease when absent. */
+  lease?: Lease;
+  clock?: Clock;
+  logger: Logger;
+  people: People;
+  notifier: Notifier;
+}
+
+/** What one process keeps for all its requests: each issuer discovered once, each refresh made once. */
+export interface ProcessShared {
+  metadata: MetadataCache;
+  refreshFlights: RefreshFlights;
+}
+
+export function processShared(): ProcessShared {
+  return { metadata: new MetadataCache(), refreshFlights: new Map() };
+}
+
+/** One request's view of the app. The connector is for the connect flows; tokens go through `tokens`. */
+export interface AppRequest {
+  config: AppConfig;
+  connector: OAuthConnector;
+  tokens: TokenService;
+  links: ConnectLinkStore;
+  states: LinkedStateStore;
+  people: People;
+  notifier: Notifier;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** The core's own ports: all the token service needs (an app's other commands have no notifier to give). */
+export type CorePorts = Pick<PlatformPorts, 'transport' | 'tokens' | 'states' | 'lease' | 'clock' | 'logger'>;
+
+/** The core wired to a platform's ports and this request's configuration, and the token service over it. */
+export function oauthCore(config: AppConfig, ports: CorePorts, shared: ProcessShared): { connector: OAuthConnector; tokens: TokenService; clock: Clock } {
+  const clock = ports.clock ?? systemClock;
+  const connector = new OAuthConnector({
+    providers: registryOf(config),
+    transport: ports.transport,
+    tokens: ports.tokens,
+    states: ports.states,
+    lease: ports.lease,
+    clock,
+    logger: ports.logger,
+    metadata: shared.metadata,
+    refreshFlights: shared.refreshFlights,
+    endpointPolicy: config.endpointPolicy,
+  });
+  return { connector, tokens: new TokenService(connector), clock };
+}
+
+export function appRequest(config: AppConfig, ports: PlatformPorts, shared: ProcessShared): AppRequest {
+  return {
+    config,
+    ...oauthCore(config, ports, shared),
+    links: ports.links,
+    states: ports.states,
+    people: ports.people,
+    notifier: ports.notifier,
+    logger: ports.logger,
+  };
+}
+
+/** The core's view of the configured providers. */
+function registryOf(config: AppConfig): ProviderRegistry {
+  return {
+    get: async (providerId) => {
+      const found = configuredProvider(config, providerId);
+      return found && { definition: found.definition, client: found.client };
+    },
+  };
+}
+
+/** Who typed a command. */
+export interface ChatUser {
+  id: string;
+  displayName: string;
+  language: string;
+  /** Workspace admins also read the setup to do in `/oauth help`. */
+  isAdmin: boolean;
+}
+
+/**
+ * A command run: the request without the connector (a command reaches tokens only through the token
+ * service), who typed it, where, their words, and how to answer them.
+ */
+export interface CommandContext extends Omit<AppRequest, 'connector'> {
+  user: ChatUser;
+  roomId: string;
+  t: Translate;
+  reply(reply: Reply): Promise<void>;
+}
