@@ -191,10 +191,12 @@ export function parseProviderDefinition(input: unknown): ProviderDefinition {
   const issue = result.error.issues[0];
   const field = issue.path.map(String).join('.') || '(definition)';
   const id = typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : undefined;
-  throw new OAuthError('invalid_configuration', `Provider definition${id ? ` "${id}"` : ''}: ${field}: ${describeIssue(issue)}`, {
-    field,
-    providerId: id,
-  });
+  throw new OAuthError(
+    'invalid_configuration',
+    `Provider definition${id ? ` "${id}"` : ''}: ${field}: ${describeIssue(issue)}`,
+    { field, providerId: id },
+    { cause: result.error },
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
