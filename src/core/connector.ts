@@ -98,7 +98,7 @@ export class OAuthConnector {
     const entry = await this.options.providers.get(providerId);
     if (!entry) throw new OAuthError('invalid_configuration', `No enabled provider is called ${providerId}`, { providerId });
     enforceEndpointPolicy(entry.definition, this.endpointPolicy);
-    const provider = await this.metadata.resolve(entry.definition, this.options.transport);
+    const provider = await this.metadata.resolve(entry.definition, this.options.transport, this.clock);
     if (entry.definition.discovery !== 'none') enforceEndpointPolicy(provider, this.endpointPolicy, 'discovery');
     return { provider, client: entry.client };
   }

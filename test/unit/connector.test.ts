@@ -1,4 +1,5 @@
 import { OAuthConnector } from '../../src/core/connector';
+import { MetadataCache } from '../../src/core/discovery';
 import { parseProviderDefinition, type ProviderInput } from '../../src/core/provider';
 import type { Logger } from '../../src/core/redact';
 import { MemoryStateStore, MemoryTokenStore } from '../../src/node/memory-stores';
@@ -157,6 +158,30 @@ describe('OAuthConnector', () => {
     const log = lines.join('\n');
     expect(log).toMatch(/connected to acme/);
     for (const secret of ['access-token-1', 'access-token-2', 'refresh-token-1', 'auth-code-1', 'the-client-secret']) expect(log).not.toContain(secret);
+  });
+
+  it("reads a shared metadata cache on the connector's clock", async () => {
+    const issuer = 'https://sso.acme.test';
+    const definition = parseProviderDefinition({ id: 'sso', displayName: 'SSO', issuer, discovery: 'openid' });
+    const transport = new RecordingTransport(json({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token` }));
+    // Made once per process, as the Rocket.Chat adapter does: no clock of its own.
+    const metadata = new MetadataCache(undefined, { ttlMs: 60_000 });
+    let now = NOW;
+    const connector = new OAuthConnector({
+      providers: { get: async () => ({ definition, client }) },
+      transport,
+      tokens: new MemoryTokenStore(),
+      states: new MemoryStateStore(),
+      clock: { now: () => now },
+      metadata,
+    });
+    await connector.provider('sso');
+    now += 30_000;
+    await connector.provider('sso');
+    expect(transport.requests).toHaveLength(1);
+    now += 31_000;
+    await connector.provider('sso');
+    expect(transport.requests).toHaveLength(2);
   });
 
   it('answers an unknown provider with invalid_configuration', async () => {
