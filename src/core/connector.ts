@@ -25,7 +25,7 @@ import {
 import { buildProfileRequest, profileEndpoint, readProfileResponse, type Profile } from './profile';
 import type { ClientCredentials, ProviderDefinition, ResolvedProvider } from './provider';
 import { redactingLogger, silentLogger, type Logger } from './redact';
-import { revokeTokens, type RevocationResult } from './revoke';
+import { revocationAuthenticatedByToken, revokeTokens, type RevocationResult } from './revoke';
 import { requestTokens } from './token';
 import { needsRefresh } from './tokens';
 
@@ -223,7 +223,7 @@ export class OAuthConnector {
       const { provider, client } = await this.provider(providerId);
       // A token that revokes itself must still be alive to do so; an expired one would leave the
       // grant (its refresh token) alive at the provider.
-      if (provider.revocation.style === 'bearer' && stored.tokens.refreshToken && needsRefresh(stored.tokens, this.clock.now(), 0)) {
+      if (revocationAuthenticatedByToken(provider) && stored.tokens.refreshToken && needsRefresh(stored.tokens, this.clock.now(), 0)) {
         stored = await this.getter.getConnection(userId, providerId).catch(() => stored);
       }
       const result = await revokeTokens(this.endpointContext(), provider, client, stored!.tokens);

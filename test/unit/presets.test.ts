@@ -534,6 +534,109 @@ describe('Custom OAuth 2.0', () => {
   });
 });
 
+describe('a revocation request described as data (advanced JSON)', () => {
+  const endpoints = {
+    authorization: 'https://legacy.example.com/oauth/authorize',
+    token: 'https://legacy.example.com/oauth/token',
+    revocation: 'https://legacy.example.com/apps/{client_id}/grants',
+  };
+  const request = {
+    method: 'DELETE' as const,
+    tokens: ['refresh_token' as const, 'access_token' as const],
+    clientAuth: 'basic' as const,
+    headers: { accept: 'application/vnd.legacy+json', 'x-token-kind': '{token_type_hint}' },
+    body: { format: 'json' as const, fields: { token: '{token}', kind: '{token_type_hint}', app: '{client_id}' } },
+  };
+  const custom = (revocation: Record<string, unknown> = { style: 'request', request }, extra: Record<string, unknown> = {}) =>
+    provider('custom', { overrides: { endpoints, revocation, ...extra } });
+  const odd: ClientCredentials = { ...client, clientId: 'app/1 2' };
+
+  it('fills the template for each token: the client id encoded in the URL, raw in headers and JSON, the secret as Basic credentials', () => {
+    const requests = buildRevocationRequests(custom(), odd, tokens);
+    expect(requests.map((r) => r.token)).toEqual(['refresh_token', 'access_token']);
+    expect(requests.map((r) => r.request)).toEqual(
+      ['rt-1', 'at-1'].map((value, i) => ({
+        method: 'DELETE',
+        url: 'https://legacy.example.com/apps/app%2F1%202/grants',
+        headers: {
+          accept: 'application/vnd.legacy+json',
+          'content-type': 'application/json',
+          // RFC 6749 §2.3.1: the id is form-urlencoded before Basic encoding.
+          authorization: `Basic ${Buffer.from('app%2F1+2:s3cret-value').toString('base64')}`,
+          'x-token-kind': i === 0 ? 'refresh_token' : 'access_token',
+        },
+        body: JSON.stringify({ token: value, kind: i === 0 ? 'refresh_token' : 'access_token', app: 'app/1 2' }),
+      })),
+    );
+  });
+
+  it('revokes against the transport and reads the answers as RFC 7009 §2.2 does', async () => {
+    const transport = new RecordingTransport().answer({ status: 204 }, json({ error: 'invalid_token' }, 400));
+    await expect(revokeTokens({ transport }, custom(), client, tokens)).resolves.toEqual({
+      summary: 'revoked',
+      outcomes: [
+        { token: 'refresh_token', result: 'revoked' },
+        { token: 'access_token', result: 'revoked' },
+      ],
+    });
+    expect(transport.requests.map((r) => [r.method, r.url])).toEqual([
+      ['DELETE', 'https://legacy.example.com/apps/client-1/grants'],
+      ['DELETE', 'https://legacy.example.com/apps/client-1/grants'],
+    ]);
+  });
+
+  it('sends one request for a grant-wide revocation, and says the token it cannot send is unsupported', async () => {
+    expect(buildRevocationRequests(custom({ style: 'request', request, revokesGrant: true }), client, tokens).map((r) => r.token)).toEqual(['refresh_token']);
+    const accessOnly = custom({ style: 'request', request: { ...request, tokens: ['access_token'] } });
+    const transport = new RecordingTransport().answer({ status: 204 });
+    expect((await revokeTokens({ transport }, accessOnly, client, tokens)).outcomes).toEqual([
+      { token: 'access_token', result: 'revoked' },
+      { token: 'refresh_token', result: 'unsupported' },
+    ]);
+  });
+
+  it('with the token as credentials and no client authentication, counts a 401 as a token already dead', async () => {
+    const selfAuthenticated = custom({ style: 'request', request: { method: 'POST', clientAuth: 'none', headers: { authorization: 'Token {token}' } } });
+    const [only] = buildRevocationRequests(selfAuthenticated, client, tokens);
+    expect(only.request).toEqual({
+      method: 'POST',
+      url: 'https://legacy.example.com/apps/client-1/grants',
+      headers: { accept: 'application/json', authorization: 'Token at-1' },
+    });
+    const transport = new RecordingTransport().answer({ status: 401 });
+    expect((await revokeTokens({ transport }, selfAuthenticated, client, tokens)).summary).toBe('revoked');
+    // With client credentials sent, a 401 refuses them instead.
+    const transport2 = new RecordingTransport().answer({ status: 401 }, { status: 401 });
+    expect((await revokeTokens({ transport: transport2 }, custom(), client, tokens)).summary).toBe('failed');
+  });
+
+  it.each([
+    [
+      'an unknown placeholder',
+      { style: 'request', request: { ...request, body: { format: 'json', fields: { token: '{acess_token}' } } } },
+      {},
+      'revocation.request.body.fields.token',
+    ],
+    [
+      'a token in the URL',
+      { style: 'request', request },
+      { endpoints: { ...endpoints, revocation: 'https://legacy.example.com/revoke/{token}' } },
+      'endpoints.revocation',
+    ],
+    [
+      'an authorization header besides client authentication',
+      { style: 'request', request: { ...request, headers: { authorization: 'Bearer {token}' } } },
+      {},
+      'revocation.request.headers.authorization',
+    ],
+    ['style request without a request', { style: 'request' }, {}, 'revocation.request'],
+    ['a request with another style', { style: 'rfc7009', request }, {}, 'revocation.request'],
+    ['the style GitHub once had in the core', { style: 'github' }, {}, 'revocation.style'],
+  ])('refuses %s, naming the field', (_what, revocation, extra, field) => {
+    expect(configError(() => custom(revocation, extra)).field).toBe(field);
+  });
+});
+
 describe('OpenID Connect by issuer', () => {
   const ISSUER = 'https://idp.example.com/realms/main';
   const metadata = {

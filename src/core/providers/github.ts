@@ -33,7 +33,18 @@ export const github: Preset = {
       incorrect_client_credentials: 'invalid_client',
       redirect_uri_mismatch: 'redirect_uri_mismatch',
     },
-    revocation: { style: 'github' },
+    // "Delete an app token": DELETE with the OAuth app's client id in the path, its id and secret as
+    // Basic credentials, and the token in a JSON body (the REST API's media type asked for).
+    revocation: {
+      style: 'request',
+      request: {
+        method: 'DELETE',
+        tokens: ['access_token'],
+        clientAuth: 'basic',
+        headers: { accept: 'application/vnd.github+json' },
+        body: { format: 'json', fields: { access_token: '{token}' } },
+      },
+    },
     profile: { url: 'https://api.github.com/user', accountNamePath: 'login' },
   }),
 };
