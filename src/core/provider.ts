@@ -193,11 +193,21 @@ export const providerDefinitionSchema = z
       })
       .optional(),
     /**
-     * An API answer that means "this access token is refused" besides HTTP 401 (RFC 6750 §3.1):
-     * the value at `path` is one of `values`. Slack answers HTTP 200 with `error: invalid_auth`.
+     * How the provider flags an error inside an HTTP 200 answer, for a provider that does (Slack:
+     * `ok: false` + `error`). Read by the token, revocation and profile readers and for API calls.
+     * Providers without it are read as RFC 6749 §5.2 and RFC 6750 §3.1 say.
      */
-    tokenRefusedAnswer: z
-      .object({ path: dottedPath, values: z.array(z.string().min(1)).min(1) })
+    errorAnswer: z
+      .object({
+        /** Where the flag is, e.g. `ok`. */
+        flagPath: dottedPath,
+        /** The flag's value that means an error, e.g. `false`; absent: any value other than null, false or empty. */
+        flagValue: z.union([z.boolean(), z.string(), z.number()]).optional(),
+        /** Where the error code is; translated by `errorCodes` where an OAuth code is needed. */
+        codePath: dottedPath.default('error'),
+        /** Codes (as the provider sends them) that say the access token itself is refused, as an HTTP 401 would (RFC 6750 §3.1). */
+        tokenRefused: z.array(z.string().min(1)).default([]),
+      })
       .strict()
       .optional(),
   })

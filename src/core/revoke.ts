@@ -6,6 +6,7 @@
  * The outcome says what the provider said for each token.
  */
 import { applyClientAuth } from './client-auth';
+import { flaggedError } from './error-answer';
 import { isOAuthError } from './errors';
 import { decodeBody, formEncode, send } from './http';
 import type { HttpRequest, HttpTransport } from './ports';
@@ -142,9 +143,12 @@ async function revokeOne(
     if (isOAuthError(error)) return { token, result: 'failed', reason: error.message };
     throw error;
   }
-  const error = typeof body.fields?.error === 'string' ? (provider.errorCodes[body.fields.error] ?? body.fields.error) : undefined;
-  // RFC 7009 §2.2: 200 means revoked, or the token was already invalid. Slack says ok:false in a 200.
-  if (status >= 200 && status < 300 && !error && body.fields?.ok !== false) return { token, result: 'revoked' };
+  // The provider's own error flag (`errorAnswer`), else RFC 7009 §2.2.1's `error` member.
+  const flagged = flaggedError(provider, body.fields);
+  const raw = flagged ? flagged.code : typeof body.fields?.error === 'string' ? body.fields.error : undefined;
+  const error = raw !== undefined ? (provider.errorCodes[raw] ?? raw) : undefined;
+  // RFC 7009 §2.2: 200 means revoked, or the token was already invalid; unless the answer flags an error.
+  if (status >= 200 && status < 300 && !error && !flagged) return { token, result: 'revoked' };
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };
   // RFC 7009 §2.2: a token that is already invalid counts as revoked, though some servers answer it
   // with an error (Slack: token_revoked, mapped to invalid_grant; Google: 400 invalid_token).

@@ -93,6 +93,28 @@ describe('OAuthConnector', () => {
     expect(retry.headers.authorization).toBe('Bearer access-token-2');
   });
 
+  it("reads a refused token in an HTTP 200 where the provider's errorAnswer says so, and only there", async () => {
+    const errorAnswer = { flagPath: 'result.status', flagValue: 'failed', codePath: 'result.reason', tokenRefused: ['session_expired'] };
+    const refused = json({ result: { status: 'failed', reason: 'session_expired' } });
+    const request = { method: 'GET' as const, url: 'https://api.acme.test/things', headers: {} };
+
+    const flagged = await connected(connectorFor({ errorAnswer }));
+    flagged.transport.answer(refused, json({ access_token: 'access-token-2', token_type: 'Bearer', expires_in: 3600 }), json({ result: { status: 'done' } }));
+    expect(JSON.parse((await flagged.connector.authorizedRequest('user-1', 'acme', request)).body)).toEqual({ result: { status: 'done' } });
+    expect(flagged.transport.requests.map((r) => r.headers.authorization ?? RecordingTransport.form(r).grant_type)).toEqual([
+      'Basic Y2xpZW50LTE6dGhlLWNsaWVudC1zZWNyZXQ=',
+      'Bearer access-token-1',
+      'Bearer access-token-1',
+      'Basic Y2xpZW50LTE6dGhlLWNsaWVudC1zZWNyZXQ=',
+      'Bearer access-token-2',
+    ]);
+
+    const plain = await connected();
+    plain.transport.answer(refused);
+    expect((await plain.connector.authorizedRequest('user-1', 'acme', request)).status).toBe(200);
+    expect(plain.transport.requests).toHaveLength(3);
+  });
+
   it('asks to reconnect when the API still says 401 after the refresh', async () => {
     const { connector, transport } = await connected();
     transport.answer({ status: 401 }, json({ access_token: 'access-token-2', token_type: 'Bearer' }), { status: 401 });

@@ -534,6 +534,76 @@ describe('Custom OAuth 2.0', () => {
   });
 });
 
+describe('errors flagged inside HTTP 200 answers, declared in advanced JSON (errorAnswer)', () => {
+  const endpoints = {
+    authorization: 'https://legacy.example.com/oauth/authorize',
+    token: 'https://legacy.example.com/oauth/token',
+    revocation: 'https://legacy.example.com/oauth/revoke',
+    userinfo: 'https://legacy.example.com/api/me',
+  };
+  const errorAnswer = { flagPath: 'result.status', flagValue: 'failed', codePath: 'result.reason', tokenRefused: ['session_expired'] };
+  const flagging = provider('custom', { overrides: { endpoints, errorAnswer, errorCodes: { code_spent: 'invalid_grant' } } });
+  const plain = provider('custom', { overrides: { endpoints } });
+  const failed = (reason?: string) => json({ result: { status: 'failed', ...(reason ? { reason } : {}) }, name: 'ada' });
+
+  it('at the token endpoint: the code at codePath, translated by errorCodes', async () => {
+    expect(await exchangeFailure(flagging, failed('code_spent'))).toMatchObject({ kind: 'reconnect_required', oauthError: 'invalid_grant', status: 200 });
+    expect(await exchangeFailure(flagging, failed())).toMatchObject({
+      kind: 'invalid_response',
+      message: expect.stringMatching(/result\.status: "failed" without an error code/),
+    });
+    const { tokens: got } = await exchange(flagging, json({ result: { status: 'done' }, access_token: 'at-9', token_type: 'Bearer' }));
+    expect(got.accessToken).toBe('at-9');
+  });
+
+  it('a provider without errorAnswer reads the same answer as RFC 6749 §5.1 does: no token in it', async () => {
+    expect(await exchangeFailure(plain, failed('code_spent'))).toMatchObject({
+      kind: 'invalid_response',
+      message: expect.stringMatching(/without a usable token/),
+    });
+  });
+
+  it('at the revocation endpoint: a flagged 200 is a failure, with the code', async () => {
+    const transport = new RecordingTransport().answer(failed('not_yours'), failed('not_yours'));
+    expect(await revokeTokens({ transport }, flagging, client, tokens)).toEqual({
+      summary: 'failed',
+      outcomes: [
+        { token: 'refresh_token', result: 'failed', status: 200, oauthError: 'not_yours', reason: 'the provider answered HTTP 200 not_yours' },
+        { token: 'access_token', result: 'failed', status: 200, oauthError: 'not_yours', reason: 'the provider answered HTTP 200 not_yours' },
+      ],
+    });
+    const plainTransport = new RecordingTransport(failed('not_yours'));
+    expect((await revokeTokens({ transport: plainTransport }, plain, client, tokens)).summary).toBe('revoked');
+  });
+
+  it('at the profile endpoint: a flagged 200 is no profile', () => {
+    const answer: HttpResponse = { status: 200, headers: { 'content-type': 'application/json' }, body: failed('session_expired').body! };
+    expect(() => readProfileResponse(flagging, answer)).toThrow(/answered result\.status: "failed" \(session_expired\)/);
+    expect(readProfileResponse(plain, answer).claims).toMatchObject({ name: 'ada' });
+  });
+
+  it('for API calls: only the tokenRefused codes say the token is refused', () => {
+    const answer = (reason: string): HttpResponse => ({ status: 200, headers: {}, body: failed(reason).body! });
+    expect(isTokenRefused(flagging, answer('session_expired'))).toBe(true);
+    expect(isTokenRefused(flagging, answer('not_yours'))).toBe(false);
+    expect(isTokenRefused(plain, answer('session_expired'))).toBe(false);
+  });
+
+  it('a flag without a value to match: any value other than null, false or empty', async () => {
+    const anyError = provider('custom', { overrides: { endpoints, errorAnswer: { flagPath: 'fault', codePath: 'fault.code' } } });
+    expect(await exchangeFailure(anyError, json({ fault: { code: 'invalid_client' } }))).toMatchObject({
+      kind: 'provider_misconfigured',
+      oauthError: 'invalid_client',
+    });
+    const { tokens: got } = await exchange(anyError, json({ fault: null, access_token: 'at-9', token_type: 'Bearer' }));
+    expect(got.accessToken).toBe('at-9');
+  });
+
+  it('refuses an errorAnswer without a flag path, naming the field', () => {
+    expect(configError(() => provider('custom', { overrides: { endpoints, errorAnswer: { codePath: 'error' } as never } })).field).toBe('errorAnswer.flagPath');
+  });
+});
+
 describe('a revocation request described as data (advanced JSON)', () => {
   const endpoints = {
     authorization: 'https://legacy.example.com/oauth/authorize',
