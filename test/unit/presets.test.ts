@@ -10,7 +10,7 @@ import { OAuthError } from '../../src/core/errors';
 import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
 import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
-import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../../src/core/providers';
+import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetData, type PresetOptions } from '../../src/core/providers';
 import { isTokenRefused } from '../../src/core/connector';
 import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
 import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
@@ -120,6 +120,103 @@ describe('the preset catalog', () => {
     ];
     expect(urls.slice(0, 2).every(Boolean)).toBe(true);
     for (const url of urls.filter((u): u is string => Boolean(u))) expect(new URL(url).protocol).toBe('https:');
+  });
+});
+
+describe('presets are data, filled by one function', () => {
+  /** Every function anywhere in a value, by path. */
+  function functionsIn(value: unknown, path = ''): string[] {
+    if (typeof value === 'function') return [path];
+    if (!value || typeof value !== 'object' || value instanceof RegExp) return [];
+    return Object.entries(value).flatMap(([key, item]) => functionsIn(item, `${path}.${key}`));
+  }
+
+  it.each(PRESETS.map((p) => [p.key, p] as const))('%s is data: no function of its own builds the definition', (_key, entry) => {
+    // `build` is the catalog's one generic filler, the same for every entry (fillPreset).
+    const { build: _build, ...data } = entry;
+    expect(functionsIn(data)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(data.definition))).toEqual(data.definition);
+  });
+
+  it('keeps the catalog frozen, so no slot changes what the next one is built from', () => {
+    const gitlab = preset('gitlab');
+    expect(Object.isFrozen(gitlab)).toBe(true);
+    expect(Object.isFrozen(gitlab.definition.endpoints)).toBe(true);
+    const built = definitionFromPreset(gitlab, { id: 'gl', site: 'https://git.example.com' });
+    built.endpoints.token = 'https://elsewhere.example.com/token';
+    expect(provider('gitlab').endpoints.token).toBe('https://gitlab.com/oauth/token');
+    // Its defaults, read without validation (the page users are sent to when the app cannot revoke).
+    expect(gitlab.build({ id: 'gl' }).appAccessPage).toBe('https://gitlab.com/-/user_settings/applications');
+  });
+
+  it('fills {id} and the parameter in any preset, leaves the core its own placeholders, then merges overrides and scopes and validates', () => {
+    const data: PresetData = {
+      key: 'forge',
+      label: 'Forge',
+      docs: 'https://forge.example.com/docs/oauth',
+      needs: 'site',
+      definition: {
+        displayName: 'Forge for {id}',
+        endpoints: {
+          authorization: '{site}/login/oauth/authorize',
+          token: '{site}/login/oauth/token',
+          revocation: '{site}/api/apps/{client_id}/grant',
+        },
+        scopes: { default: ['read'] },
+        authorizationParams: { team: '{id}' },
+        revocation: { style: 'request', request: { method: 'DELETE', clientAuth: 'basic', body: { format: 'json', fields: { token: '{token}' } } } },
+      },
+    };
+    const definition = definitionFromPreset(data, {
+      id: 'work',
+      site: 'https://forge.example.com/sub/',
+      scopes: ['read', 'write'],
+      overrides: { authorizationParams: { prompt: 'login' }, endpoints: { userinfo: 'https://forge.example.com/api/me' } },
+    });
+    expect(definition).toMatchObject({
+      id: 'work',
+      displayName: 'Forge for work',
+      endpoints: {
+        authorization: 'https://forge.example.com/sub/login/oauth/authorize',
+        token: 'https://forge.example.com/sub/login/oauth/token',
+        revocation: 'https://forge.example.com/sub/api/apps/{client_id}/grant',
+        userinfo: 'https://forge.example.com/api/me',
+      },
+      scopes: { default: ['read', 'write'] },
+      authorizationParams: { team: 'work', prompt: 'login' },
+    });
+    expect(data.definition.endpoints!.token).toBe('{site}/login/oauth/token');
+    const [revoke] = buildRevocationRequests(resolveWithoutDiscovery(definition), client, tokens);
+    expect(revoke.request.url).toBe('https://forge.example.com/sub/api/apps/client-1/grant');
+  });
+
+  it("checks a name parameter by its preset's rule, and a missing one by its absence of a default", () => {
+    const data: PresetData = {
+      key: 'regional',
+      label: 'Regional',
+      docs: 'https://regional.example.com/docs',
+      needs: 'tenant',
+      parameter: { format: 'name', pattern: /^(eu|us)$/, expected: 'eu or us' },
+      definition: { endpoints: { authorization: 'https://{tenant}.regional.example.com/authorize', token: 'https://{tenant}.regional.example.com/token' } },
+    };
+    expect(definitionFromPreset(data, { id: 'r', tenant: ' eu ' }).endpoints.token).toBe('https://eu.regional.example.com/token');
+    expect(configError(() => definitionFromPreset(data, { id: 'r', tenant: 'eu.evil.com/x' }))).toMatchObject({
+      field: 'tenant',
+      message: 'tenant: must be eu or us, not "eu.evil.com/x"',
+    });
+    expect(configError(() => definitionFromPreset(data, { id: 'r' }))).toMatchObject({ field: 'tenant', message: 'Regional needs the tenant' });
+  });
+
+  it.each([
+    ['microsoft', { tenant: 'my tenant' }, 'tenant', 'tenant: must be a tenant ID, a domain, or common / organizations / consumers, not "my tenant"'],
+    ['gitlab', { site: 'git.example.com' }, 'site', 'site: must be an absolute https:// URL, not "git.example.com"'],
+    ['gitlab', { site: 'https://git.example.com/#x' }, 'site', 'site: must be an absolute https:// URL, not "https://git.example.com/#x"'],
+    ['redmine', { site: 'https://user:pw@acme.plan.io' }, 'site', 'site: must be a plain base URL without query, fragment or credentials'],
+    ['redmine', {}, 'site', 'Redmine / Planio needs the site URL'],
+    ['oidc', { issuer: 'https://idp.example.com/?realm=x' }, 'issuer', 'issuer: must be a plain base URL without query, fragment or credentials'],
+    ['oidc', { issuer: '  ' }, 'issuer', 'OpenID Connect (by issuer) needs the issuer URL'],
+  ])('refuses %s with %p, naming the %s setting as before', (key, options, field, message) => {
+    expect(configError(() => provider(key, options))).toMatchObject({ field, message });
   });
 });
 

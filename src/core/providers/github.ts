@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * GitHub OAuth apps, "Authorizing OAuth apps":
@@ -11,13 +11,12 @@ import type { Preset } from './preset';
  *   (https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token);
  * - OAuth app tokens do not expire and come without refresh token.
  */
-export const github: Preset = {
+export const github: PresetData = {
   key: 'github',
   label: 'GitHub',
   docs: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'GitHub',
+  definition: {
+    displayName: 'GitHub',
     endpoints: {
       authorization: 'https://github.com/login/oauth/authorize',
       token: 'https://github.com/login/oauth/access_token',
@@ -46,5 +45,5 @@ export const github: Preset = {
       },
     },
     profile: { url: 'https://api.github.com/user', accountNamePath: 'login' },
-  }),
+  },
 };

@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Slack user tokens, "Installing with OAuth" (https://docs.slack.dev/authentication/installing-with-oauth)
@@ -12,13 +12,12 @@ import type { Preset } from './preset';
  * - revocation: auth.revoke authenticated by the token itself; identity: auth.test → `user`;
  * - Web API errors such as `invalid_auth` arrive in HTTP 200 too (`errorAnswer.tokenRefused` reads them as a 401).
  */
-export const slack: Preset = {
+export const slack: PresetData = {
   key: 'slack',
   label: 'Slack',
   docs: 'https://docs.slack.dev/authentication/installing-with-oauth',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Slack',
+  definition: {
+    displayName: 'Slack',
     endpoints: {
       authorization: 'https://slack.com/oauth/v2/authorize',
       token: 'https://slack.com/api/oauth.v2.access',
@@ -55,5 +54,5 @@ export const slack: Preset = {
       tokenRefused: ['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive'],
     },
     appAccessPage: 'https://slack.com/help/articles/360003125231-Remove-apps-and-custom-integrations-from-your-workspace',
-  }),
+  },
 };
