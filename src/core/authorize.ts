@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'crypto';
 import { z } from 'zod';
-import { OAuthError, kindOfOAuthErrorCode } from './errors';
+import { detailsOf, OAuthError, kindOfOAuthErrorCode } from './errors';
 import type { Clock, PendingAuthorization, StateStore } from './ports';
 import type { ClientCredentials, ResolvedProvider } from './provider';
 import { redactText } from './redact';
@@ -145,13 +145,11 @@ export async function readAuthorizationResponse<Configured extends { provider: R
   if (!pending) throw new OAuthError('invalid_state', 'The state of the authorization response is unknown or was already used');
   // The state is spent either way: a response that came back to the wrong browser cannot be retried.
   if (pending.browserBinding && !sameBinding(pending.browserBinding, args.browserSecret)) {
-    throw withRequest(
-      new OAuthError('invalid_state', 'The authorization response came back to another browser than the one that started it', {
-        providerId: pending.providerId,
-        reason: 'browser_mismatch',
-      }),
-      pending,
-    );
+    throw new OAuthError('invalid_state', 'The authorization response came back to another browser than the one that started it', {
+      providerId: pending.providerId,
+      reason: 'browser_mismatch',
+      request: { userId: pending.userId, providerId: pending.providerId, context: pending.context },
+    });
   }
   try {
     return await checkPendingResponse(pending, { ...query, state: query.state }, args);
@@ -160,10 +158,14 @@ export async function readAuthorizationResponse<Configured extends { provider: R
   }
 }
 
-/** Marks a failure with the request it concerns, so the platform can tell that user where they asked. */
+/**
+ * The failure again, now naming the request it concerns, so the platform can tell that user where
+ * they asked: a new error of the same kind and details, the original as its `cause`.
+ */
 export function withRequest(error: unknown, pending: PendingAuthorization): unknown {
-  if (error instanceof OAuthError) error.request = { userId: pending.userId, providerId: pending.providerId, context: pending.context };
-  return error;
+  if (!(error instanceof OAuthError)) return error;
+  const request = { userId: pending.userId, providerId: pending.providerId, context: pending.context };
+  return new OAuthError(error.kind, error.message, { ...detailsOf(error), request }, { cause: error });
 }
 
 async function checkPendingResponse<Configured extends { provider: ResolvedProvider }>(

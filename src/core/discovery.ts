@@ -54,9 +54,18 @@ export class MetadataCache {
     private readonly options: { ttlMs?: number; clock?: Clock } = {},
   ) {}
 
-  async get(issuer: string, kind: 'openid' | 'oauth', providerId: string, transport = this.transport): Promise<AuthorizationServerMetadata> {
+  /**
+   * `clock` is the caller's: a cache shared by a process is made once, without the clock of each
+   * connector that uses it, and an entry's age must be read on the same clock as everything else.
+   */
+  async get(
+    issuer: string,
+    kind: 'openid' | 'oauth',
+    providerId: string,
+    transport = this.transport,
+    clock: Clock = this.options.clock ?? systemClock,
+  ): Promise<AuthorizationServerMetadata> {
     const key = `${kind} ${issuer}`;
-    const clock = this.options.clock ?? systemClock;
     const cached = this.entries.get(key);
     if (cached && cached.until > clock.now()) return cached.metadata;
     let pending = this.inFlight.get(key);
@@ -72,9 +81,9 @@ export class MetadataCache {
   }
 
   /** Completes a definition into a provider whose endpoints are all known. */
-  async resolve(definition: ProviderDefinition, transport = this.transport): Promise<ResolvedProvider> {
+  async resolve(definition: ProviderDefinition, transport = this.transport, clock?: Clock): Promise<ResolvedProvider> {
     if (definition.discovery === 'none') return resolveWithoutDiscovery(definition);
-    const metadata = await this.get(definition.issuer!, definition.discovery, definition.id, transport);
+    const metadata = await this.get(definition.issuer!, definition.discovery, definition.id, transport, clock);
     return {
       ...definition,
       // The metadata's own spelling is the one `iss` must match.

@@ -78,6 +78,14 @@ export interface AuthorizationRequestRef {
   context?: Record<string, string>;
 }
 
+/**
+ * The ES2022 `ErrorOptions` (ECMA-262 §20.5.8.1 InstallErrorCause): the failure this one stands
+ * for, so a wrapper keeps what it wraps. Declared here because the build's `lib` predates ES2022.
+ */
+export interface OAuthErrorOptions {
+  cause?: unknown;
+}
+
 export class OAuthError extends Error {
   readonly kind: OAuthErrorKind;
   readonly oauthError?: string;
@@ -88,10 +96,16 @@ export class OAuthError extends Error {
   readonly field?: string;
   readonly reason?: ErrorReason;
   readonly relayed: boolean;
-  request?: AuthorizationRequestRef;
+  /** Set at construction only: a failure found to concern a request is a new error, with the first as its `cause`. */
+  readonly request?: AuthorizationRequestRef;
+  /** The error this one wraps (ES2022 `Error.prototype.cause`), when there is one. */
+  declare readonly cause?: unknown;
 
-  constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}) {
+  constructor(kind: OAuthErrorKind, message: string, details: OAuthErrorDetails = {}, options: OAuthErrorOptions = {}) {
     super(message);
+    // As InstallErrorCause does (ECMA-262 §20.5.8.1): an own, non-enumerable property, and only
+    // when a cause was given, so JSON and structured clones of the error stay as they were.
+    if ('cause' in options) Object.defineProperty(this, 'cause', { value: options.cause, writable: true, configurable: true, enumerable: false });
     this.name = 'OAuthError';
     this.kind = kind;
     this.reason = details.reason ?? (kind === 'reconnect_required' ? 'grant_rejected' : undefined);
@@ -104,6 +118,21 @@ export class OAuthError extends Error {
     this.field = details.field;
     this.request = details.request;
   }
+}
+
+/** The details an error was made with, to make another of the same kind and details. */
+export function detailsOf(error: OAuthError): OAuthErrorDetails {
+  return {
+    reason: error.reason,
+    relayed: error.relayed,
+    oauthError: error.oauthError,
+    description: error.description,
+    status: error.status,
+    retryable: error.retryable,
+    providerId: error.providerId,
+    field: error.field,
+    request: error.request,
+  };
 }
 
 export function isOAuthError(error: unknown, kind?: OAuthErrorKind): error is OAuthError {

@@ -27,10 +27,12 @@ export async function send(
     return await transport.send({ ...request, headers }, { timeoutMs });
   } catch (error) {
     const reason = error instanceof TransportError && error.reason === 'timeout' ? `timed out after ${timeoutMs} ms` : 'could not be reached';
-    throw new OAuthError('provider_unavailable', `The ${what} of ${providerId} ${reason} (${endpointLabel(request.url)})`, {
-      providerId,
-      retryable: true,
-    });
+    throw new OAuthError(
+      'provider_unavailable',
+      `The ${what} of ${providerId} ${reason} (${endpointLabel(request.url)})`,
+      { providerId, retryable: true },
+      { cause: error },
+    );
   }
 }
 

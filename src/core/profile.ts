@@ -2,10 +2,12 @@
  * Who the user is at the provider: the profile (or OpenID Connect userinfo) endpoint, and the
  * readable account name at the preset's path in its answer.
  */
+import { describeFlag, flaggedError } from './error-answer';
 import { OAuthError } from './errors';
 import { decodeBody, describeShape, readPath } from './http';
 import type { HttpRequest, HttpResponse } from './ports';
 import type { ResolvedProvider } from './provider';
+import { redactText } from './redact';
 
 export function profileEndpoint(provider: ResolvedProvider): { url: string; method: 'GET' | 'POST' } | undefined {
   const url = provider.profile?.url ?? provider.endpoints.userinfo;
@@ -33,9 +35,14 @@ export function readProfileResponse(provider: ResolvedProvider, response: HttpRe
       status: response.status,
     });
   }
-  // Slack-style APIs answer errors with HTTP 200 and ok:false.
-  if (body.fields.ok === false) {
-    throw new OAuthError('invalid_response', `The profile endpoint of ${provider.id} answered ok:false`, { providerId: provider.id, status: response.status });
+  // A provider that flags errors inside HTTP 200 answers (its definition's `errorAnswer`).
+  const flagged = flaggedError(provider, body.fields);
+  if (flagged) {
+    const code = flagged.code ? ` (${redactText(flagged.code).slice(0, 60)})` : '';
+    throw new OAuthError('invalid_response', `The profile endpoint of ${provider.id} answered ${describeFlag(provider)}${code}`, {
+      providerId: provider.id,
+      status: response.status,
+    });
   }
   return { claims: body.fields, accountName: accountNameOf(provider, body.fields) };
 }

@@ -44,6 +44,56 @@ const params = z.record(z.string(), z.string());
 
 const dottedPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`');
 
+/**
+ * The values a revocation request template may name, filled by the core for each request
+ * (revoke.ts): `{client_id}` the client's id, `{token}` the token being revoked, `{token_type_hint}`
+ * its kind as RFC 7009 §2.1 names it (`access_token` or `refresh_token`).
+ */
+export const REVOCATION_PLACEHOLDERS = ['client_id', 'token', 'token_type_hint'] as const;
+
+/** The `{name}` placeholders of a template string. */
+export function placeholdersOf(value: string): string[] {
+  return [...value.matchAll(/\{([^{}]*)\}/g)].map((match) => match[1]);
+}
+
+const revocationTemplate = z.string().refine((value) => placeholdersOf(value).every((name) => (REVOCATION_PLACEHOLDERS as readonly string[]).includes(name)), {
+  message: `may name only ${REVOCATION_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`,
+});
+
+/**
+ * A revocation request described as data, for a provider whose revocation is not RFC 7009's
+ * (e.g. GitHub's DELETE /applications/{client_id}/token). The URL is `endpoints.revocation`, where
+ * `{client_id}` may appear (never the token: URLs reach logs, RFC 6750 §5.3).
+ */
+export const revocationRequestSchema = z
+  .object({
+    method: z.enum(['POST', 'DELETE']).default('POST'),
+    /** The tokens revoked, one request each, in this order; those the connection lacks are skipped. */
+    tokens: z
+      .array(z.enum(['refresh_token', 'access_token']))
+      .min(1)
+      .default(['access_token']),
+    /**
+     * client: the definition's `clientAuth`, as at the token endpoint (RFC 7009 §2.1);
+     * basic: HTTP Basic with the client id and secret whatever the token endpoint uses (RFC 6749 §2.3.1);
+     * none: no client credentials (a header such as `authorization: Bearer {token}` may authenticate it).
+     */
+    clientAuth: z.enum(['client', 'basic', 'none']).default('client'),
+    /** Header names in lower case; `accept` defaults to JSON, `content-type` follows the body's format. */
+    headers: z.record(z.string().regex(/^[a-z0-9-]+$/, 'a header name in lower case'), revocationTemplate).default({}),
+    body: z
+      .object({ format: z.enum(['form', 'json']), fields: z.record(z.string().min(1), revocationTemplate) })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((request) => request.clientAuth === 'none' || request.headers.authorization === undefined, {
+    path: ['headers', 'authorization'],
+    message: 'is set by the client authentication; use clientAuth "none" to give it here',
+  });
+
+export type RevocationRequestTemplate = z.output<typeof revocationRequestSchema>;
+
 /** Parameters the core sets itself on the authorization request; a definition may not supply them. */
 const RESERVED_AUTHORIZATION_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
 
@@ -118,10 +168,12 @@ export const providerDefinitionSchema = z
       .object({
         /**
          * rfc7009: POST token + token_type_hint with client authentication (RFC 7009 §2.1).
-         * bearer: POST with the access token as Bearer credentials (Dropbox, Slack).
-         * github: DELETE /applications/{client_id}/token with Basic client credentials.
+         * bearer: POST with the access token as Bearer credentials (RFC 6750 §2.1; Dropbox, Slack).
+         * request: as `request` describes it.
          */
-        style: z.enum(['rfc7009', 'bearer', 'github']).default('rfc7009'),
+        style: z.enum(['rfc7009', 'bearer', 'request']).default('rfc7009'),
+        /** With style `request`: the request to send for each token. */
+        request: revocationRequestSchema.optional(),
         /**
          * Revoking one token of a grant revokes the whole grant (Google, Dropbox): one request, the
          * refresh token when there is one. Such providers may refuse a second request for the token
@@ -141,11 +193,21 @@ export const providerDefinitionSchema = z
       })
       .optional(),
     /**
-     * An API answer that means "this access token is refused" besides HTTP 401 (RFC 6750 §3.1):
-     * the value at `path` is one of `values`. Slack answers HTTP 200 with `error: invalid_auth`.
+     * How the provider flags an error inside an HTTP 200 answer, for a provider that does (Slack:
+     * `ok: false` + `error`). Read by the token, revocation and profile readers and for API calls.
+     * Providers without it are read as RFC 6749 §5.2 and RFC 6750 §3.1 say.
      */
-    tokenRefusedAnswer: z
-      .object({ path: dottedPath, values: z.array(z.string().min(1)).min(1) })
+    errorAnswer: z
+      .object({
+        /** Where the flag is, e.g. `ok`. */
+        flagPath: dottedPath,
+        /** The flag's value that means an error, e.g. `false`; absent: any value other than null, false or empty. */
+        flagValue: z.union([z.boolean(), z.string(), z.number()]).optional(),
+        /** Where the error code is; translated by `errorCodes` where an OAuth code is needed. */
+        codePath: dottedPath.default('error'),
+        /** Codes (as the provider sends them) that say the access token itself is refused, as an HTTP 401 would (RFC 6750 §3.1). */
+        tokenRefused: z.array(z.string().min(1)).default([]),
+      })
       .strict()
       .optional(),
   })
@@ -173,6 +235,16 @@ export const providerDefinitionSchema = z
         ctx.addIssue({ code: 'custom', path: ['authorizationParams', name], message: 'is set by the connector itself and cannot be given here' });
       }
     }
+    if (def.revocation.style === 'request' && !def.revocation.request) {
+      ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is required with style "request"' });
+    }
+    if (def.revocation.style !== 'request' && def.revocation.request) {
+      ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is used only with style "request"' });
+    }
+    const revocationUrlNames = placeholdersOf(def.endpoints.revocation ?? '');
+    if (revocationUrlNames.some((name) => name !== 'client_id')) {
+      ctx.addIssue({ code: 'custom', path: ['endpoints', 'revocation'], message: 'may name only {client_id}: a token in a URL would reach logs' });
+    }
     if (def.clientAuth === 'none' && !def.pkce) {
       ctx.addIssue({ code: 'custom', path: ['pkce'], message: 'must be on for a public client (RFC 9700 §2.1.1)' });
     }
@@ -191,10 +263,12 @@ export function parseProviderDefinition(input: unknown): ProviderDefinition {
   const issue = result.error.issues[0];
   const field = issue.path.map(String).join('.') || '(definition)';
   const id = typeof (input as { id?: unknown })?.id === 'string' ? (input as { id: string }).id : undefined;
-  throw new OAuthError('invalid_configuration', `Provider definition${id ? ` "${id}"` : ''}: ${field}: ${describeIssue(issue)}`, {
-    field,
-    providerId: id,
-  });
+  throw new OAuthError(
+    'invalid_configuration',
+    `Provider definition${id ? ` "${id}"` : ''}: ${field}: ${describeIssue(issue)}`,
+    { field, providerId: id },
+    { cause: result.error },
+  );
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -94,7 +94,10 @@ function walk(value: unknown, options: RedactOptions, depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) return '[…]';
   if (value instanceof Error) {
-    return { name: value.name, message: redactText(value.message, secrets) };
+    // A wrapped failure (ES2022 `cause`) is redacted like the error itself, so a wrapper hides nothing and leaks nothing.
+    const cause = (value as { cause?: unknown }).cause;
+    const redacted = { name: value.name, message: redactText(value.message, secrets) };
+    return cause === undefined ? redacted : { ...redacted, cause: walk(cause, options, depth + 1) };
   }
   if (Array.isArray(value)) return value.map((item) => walk(item, options, depth + 1));
   const object = value as Record<string, unknown>;

@@ -2,13 +2,15 @@
  * Token revocation. RFC 7009 §2.1: the refresh token first (a server SHOULD then drop the access
  * tokens of the same grant too), then the access token, each with `token_type_hint` and the same
  * client authentication as the token endpoint. Some providers revoke differently; their preset
- * names the style. The outcome says what the provider said for each token.
+ * describes the request as data (`revocation.request`), which the core fills the same way for all.
+ * The outcome says what the provider said for each token.
  */
-import { applyClientAuth, basicCredentials } from './client-auth';
+import { applyClientAuth } from './client-auth';
+import { flaggedError } from './error-answer';
 import { isOAuthError } from './errors';
 import { decodeBody, formEncode, send } from './http';
 import type { HttpRequest, HttpTransport } from './ports';
-import type { ClientCredentials, ResolvedProvider } from './provider';
+import type { ClientCredentials, ResolvedProvider, RevocationRequestTemplate } from './provider';
 import type { TokenSet } from './tokens';
 
 export type TokenKind = 'refresh_token' | 'access_token';
@@ -28,6 +30,50 @@ export interface RevocationResult {
   outcomes: RevocationOutcome[];
 }
 
+/** RFC 7009 §2.1: a form POST of `token` and `token_type_hint`, authenticated as at the token endpoint. */
+const RFC7009_REQUEST: RevocationRequestTemplate = {
+  method: 'POST',
+  tokens: ['refresh_token', 'access_token'],
+  clientAuth: 'client',
+  headers: {},
+  body: { format: 'form', fields: { token: '{token}', token_type_hint: '{token_type_hint}' } },
+};
+
+/** The access token revokes itself, sent as Bearer credentials (RFC 6750 §2.1), with no body. */
+const BEARER_REQUEST: RevocationRequestTemplate = {
+  method: 'POST',
+  tokens: ['access_token'],
+  clientAuth: 'none',
+  headers: { authorization: 'Bearer {token}' },
+};
+
+/** The request template a provider revokes with. */
+export function revocationRequestOf(provider: ResolvedProvider): RevocationRequestTemplate {
+  switch (provider.revocation.style) {
+    case 'rfc7009':
+      return RFC7009_REQUEST;
+    case 'bearer':
+      return BEARER_REQUEST;
+    case 'request':
+      // The schema requires `request` with this style (provider.ts).
+      return provider.revocation.request ?? RFC7009_REQUEST;
+  }
+}
+
+/**
+ * The token being revoked authenticates its own revocation: no client credentials are sent, the
+ * token is. It must then still be alive to be revoked, and a 401 says it is already dead.
+ */
+export function revocationAuthenticatedByToken(provider: ResolvedProvider): boolean {
+  const template = revocationRequestOf(provider);
+  return template.clientAuth === 'none' && Object.values(template.headers).some((value) => value.includes('{token}'));
+}
+
+/** Fills `{client_id}`, `{token}`, `{token_type_hint}` (the names the schema allows) in one pass. */
+function fill(template: string, values: Record<string, string>, encode: (value: string) => string = (value) => value): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) => (name in values ? encode(values[name]) : whole));
+}
+
 export function buildRevocationRequests(
   provider: ResolvedProvider,
   client: ClientCredentials,
@@ -35,51 +81,30 @@ export function buildRevocationRequests(
 ): Array<{ token: TokenKind; request: HttpRequest }> {
   const endpoint = provider.endpoints.revocation;
   if (!endpoint) return [];
-  switch (provider.revocation.style) {
-    case 'rfc7009': {
-      const order: Array<[TokenKind, string | undefined]> = [
-        ['refresh_token', tokens.refreshToken],
-        ['access_token', tokens.accessToken],
-      ];
-      return order
-        .filter((entry): entry is [TokenKind, string] => Boolean(entry[1]))
-        .slice(0, provider.revocation.revokesGrant ? 1 : 2)
-        .map(([kind, value]) => {
-          const fields: Record<string, string | undefined> = { token: value, token_type_hint: kind };
-          const request = {
-            url: endpoint,
-            headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } as Record<string, string>,
-          };
-          applyClientAuth(provider.clientAuth, client, provider.id, request, fields);
-          return { token: kind, request: { method: 'POST' as const, url: request.url, headers: request.headers, body: formEncode(fields) } };
-        });
-    }
-    case 'bearer':
-      // Dropbox /2/auth/token/revoke and Slack auth.revoke: the token revokes itself.
-      return [
-        {
-          token: 'access_token',
-          request: { method: 'POST', url: endpoint, headers: { authorization: `Bearer ${tokens.accessToken}`, accept: 'application/json' } },
-        },
-      ];
-    case 'github':
-      // https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token
-      return [
-        {
-          token: 'access_token',
-          request: {
-            method: 'DELETE',
-            url: endpoint.replace('{client_id}', encodeURIComponent(client.clientId)),
-            headers: {
-              authorization: basicCredentials(client.clientId, client.clientSecret ?? ''),
-              accept: 'application/vnd.github+json',
-              'content-type': 'application/json',
-            },
-            body: JSON.stringify({ access_token: tokens.accessToken }),
-          },
-        },
-      ];
-  }
+  const template = revocationRequestOf(provider);
+  const values: Record<TokenKind, string | undefined> = { refresh_token: tokens.refreshToken, access_token: tokens.accessToken };
+  return template.tokens
+    .filter((kind) => Boolean(values[kind]))
+    .slice(0, provider.revocation.revokesGrant ? 1 : undefined)
+    .map((kind) => {
+      const placeholders = { client_id: client.clientId, token: values[kind]!, token_type_hint: kind };
+      const fields = Object.fromEntries(Object.entries(template.body?.fields ?? {}).map(([name, value]) => [name, fill(value, placeholders)])) as Record<
+        string,
+        string | undefined
+      >;
+      const request = {
+        url: fill(endpoint, placeholders, encodeURIComponent),
+        headers: { accept: 'application/json' } as Record<string, string>,
+      };
+      if (template.clientAuth === 'client') applyClientAuth(provider.clientAuth, client, provider.id, request, fields);
+      if (template.clientAuth === 'basic') applyClientAuth('client_secret_basic', client, provider.id, request, fields);
+      // Client authentication in the body (client_secret_post, a public client's client_id) needs one: form, as RFC 7009 §2.1 sends.
+      const format = template.body?.format ?? (Object.keys(fields).length ? 'form' : undefined);
+      if (format) request.headers['content-type'] = format === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
+      for (const [name, value] of Object.entries(template.headers)) request.headers[name] = fill(value, placeholders);
+      const body = format === 'json' ? JSON.stringify(fields) : format === 'form' ? formEncode(fields) : undefined;
+      return { token: kind, request: { method: template.method, url: request.url, headers: request.headers, ...(body === undefined ? {} : { body }) } };
+    });
 }
 
 export async function revokeTokens(
@@ -94,7 +119,7 @@ export async function revokeTokens(
   for (const { token, request } of requests) {
     outcomes.push(await revokeOne(ctx, provider, token, request));
   }
-  if (provider.revocation.style !== 'rfc7009' && !provider.revocation.revokesGrant && tokens.refreshToken)
+  if (!revocationRequestOf(provider).tokens.includes('refresh_token') && !provider.revocation.revokesGrant && tokens.refreshToken)
     outcomes.push({ token: 'refresh_token', result: 'unsupported' });
   const revoked = outcomes.some((o) => o.result === 'revoked');
   const failed = outcomes.some((o) => o.result === 'failed');
@@ -118,16 +143,19 @@ async function revokeOne(
     if (isOAuthError(error)) return { token, result: 'failed', reason: error.message };
     throw error;
   }
-  const error = typeof body.fields?.error === 'string' ? (provider.errorCodes[body.fields.error] ?? body.fields.error) : undefined;
-  // RFC 7009 §2.2: 200 means revoked, or the token was already invalid. Slack says ok:false in a 200.
-  if (status >= 200 && status < 300 && !error && body.fields?.ok !== false) return { token, result: 'revoked' };
+  // The provider's own error flag (`errorAnswer`), else RFC 7009 §2.2.1's `error` member.
+  const flagged = flaggedError(provider, body.fields);
+  const raw = flagged ? flagged.code : typeof body.fields?.error === 'string' ? body.fields.error : undefined;
+  const error = raw !== undefined ? (provider.errorCodes[raw] ?? raw) : undefined;
+  // RFC 7009 §2.2: 200 means revoked, or the token was already invalid; unless the answer flags an error.
+  if (status >= 200 && status < 300 && !error && !flagged) return { token, result: 'revoked' };
   if (error === 'unsupported_token_type') return { token, result: 'unsupported' };
   // RFC 7009 §2.2: a token that is already invalid counts as revoked, though some servers answer it
   // with an error (Slack: token_revoked, mapped to invalid_grant; Google: 400 invalid_token).
   if ((error === 'invalid_grant' || error === 'invalid_token') && status < 500) return { token, result: 'revoked' };
   // A token that authenticates its own revocation: a 401 says the token is already dead, since no
   // client credentials were sent that could be wrong (Dropbox answers invalid_access_token).
-  if (status === 401 && provider.revocation.style === 'bearer') return { token, result: 'revoked' };
+  if (status === 401 && revocationAuthenticatedByToken(provider)) return { token, result: 'revoked' };
   const reason =
     status === 401 || error === 'invalid_client'
       ? 'the provider refused the client credentials'

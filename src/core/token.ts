@@ -4,6 +4,7 @@
  * them over the transport.
  */
 import { applyClientAuth } from './client-auth';
+import { describeFlag, flaggedError } from './error-answer';
 import { OAuthError, kindOfOAuthErrorCode } from './errors';
 import { decodeBody, describeShape, formEncode, readPath, send } from './http';
 import type { Clock, HttpRequest, HttpResponse, HttpTransport } from './ports';
@@ -56,7 +57,16 @@ export function readTokenResponse(
   const fields = body.fields;
   const where = `The token endpoint of ${provider.id}`;
 
-  // An `error` member means failure whatever the status: GitHub and Slack send it with HTTP 200.
+  // The provider's own error flag first (its definition's `errorAnswer`): its code is where it says.
+  const flagged = flaggedError(provider, fields);
+  if (flagged?.code) throw oauthErrorFromFields(provider, fields!, response.status, secrets, where, flagged.code);
+  if (flagged) {
+    throw new OAuthError('invalid_response', `${where} answered ${describeFlag(provider)} without an error code`, {
+      providerId: provider.id,
+      status: response.status,
+    });
+  }
+  // An `error` member (RFC 6749 §5.2) means failure whatever the status: some servers send it with HTTP 200.
   if (fields && typeof fields.error === 'string' && fields.error !== '') {
     throw oauthErrorFromFields(provider, fields, response.status, secrets, where);
   }
@@ -114,8 +124,9 @@ export function oauthErrorFromFields(
   status: number | undefined,
   secrets: ReadonlyArray<string | undefined>,
   where: string,
+  /** The provider's code, when it is not the `error` member. */
+  raw: string = String(fields.error),
 ): OAuthError {
-  const raw = String(fields.error);
   const code = provider.errorCodes[raw] ?? raw;
   const description = typeof fields.error_description === 'string' ? redactText(fields.error_description, secrets).slice(0, 300) : undefined;
   const codeKind = kindOfOAuthErrorCode(code);

@@ -5,6 +5,7 @@ import { USER_AGENT } from '../../src/core/http';
 import type { PendingAuthorization } from '../../src/core/ports';
 import { definitionFromPreset } from '../../src/core/providers';
 import { github } from '../../src/core/providers/github';
+import { buildRevocationRequests } from '../../src/core/revoke';
 import { buildTokenRequest } from '../../src/core/token';
 import { startGitHubEmulator } from './github';
 import type { ProviderEmulator } from './kit';
@@ -116,6 +117,17 @@ test('DELETE /applications/{client_id}/token needs Basic client credentials, the
   const basic = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
   expect((await fetch(url, { method: 'DELETE', headers: { ...headers, authorization: basic }, body })).status).toBe(204);
   expect((await user(oauthApp, accessToken)).status).toBe(401);
+  expect(oauthApp.isAlive(accessToken)).toBe(false);
+});
+
+test("the preset's revocation request, filled by the core, is the one GitHub accepts", async () => {
+  const { code, verifier } = await authorize(oauthApp);
+  const accessToken = JSON.parse((await token(oauthApp, { code, code_verifier: verifier })).body).access_token;
+  const [revoke, ...more] = buildRevocationRequests(provider, client, { accessToken, tokenType: 'bearer', obtainedAt: Date.now(), scopes: [] });
+  expect(more).toEqual([]);
+  expect(revoke.request.method).toBe('DELETE');
+  const response = await fetch(at(revoke.request.url, oauthApp), { method: revoke.request.method, headers: revoke.request.headers, body: revoke.request.body });
+  expect(response.status).toBe(204);
   expect(oauthApp.isAlive(accessToken)).toBe(false);
 });
 

@@ -1,5 +1,6 @@
 import { beginAuthorization, pkceChallenge, readAuthorizationResponse } from '../../src/core/authorize';
 import { resolveWithoutDiscovery } from '../../src/core/discovery';
+import { OAuthError } from '../../src/core/errors';
 import { parseProviderDefinition, type ResolvedProvider } from '../../src/core/provider';
 import { MemoryStateStore } from '../../src/node/memory-stores';
 import { rejectionOf } from '../support/oauth-error';
@@ -157,6 +158,25 @@ describe('authorization response (RFC 6749 §4.1.2, RFC 9207)', () => {
     expect(denied.kind).toBe('access_denied');
     expect(denied.request).toEqual({ userId: 'user-a', providerId: 'acme', context: { roomId: 'room-1' } });
     expect(states.size).toBe(0);
+  });
+
+  it('names the request in a new error of the same kind and details, the original failure as its cause', async () => {
+    const { started, states } = await start();
+    const denied = await rejectionOf(complete(states, { state: started.state, error: 'access_denied' }));
+    expect(denied.cause).toBeInstanceOf(OAuthError);
+    const original = denied.cause as OAuthError;
+    expect(original).not.toBe(denied);
+    expect(original.request).toBeUndefined();
+    expect(denied).toMatchObject({ kind: original.kind, message: original.message, oauthError: 'access_denied', relayed: true, providerId: 'acme' });
+    // As ES2022 puts it: an own property, not enumerable, so serializing the error is unchanged.
+    expect(Object.getOwnPropertyDescriptor(denied, 'cause')).toMatchObject({ enumerable: false });
+    expect(Object.keys(denied)).not.toContain('cause');
+  });
+
+  it('has no cause where nothing was wrapped', async () => {
+    const { states } = await start();
+    const unknown = await rejectionOf(complete(states, { state: 'forged', code: 'c' }));
+    expect('cause' in unknown).toBe(false);
   });
 
   it('refuses repeated parameters and oversized values with a 4xx-worthy error, never a crash', async () => {

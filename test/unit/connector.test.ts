@@ -1,4 +1,5 @@
 import { OAuthConnector } from '../../src/core/connector';
+import { MetadataCache } from '../../src/core/discovery';
 import { parseProviderDefinition, type ProviderInput } from '../../src/core/provider';
 import type { Logger } from '../../src/core/redact';
 import { MemoryStateStore, MemoryTokenStore } from '../../src/node/memory-stores';
@@ -92,6 +93,28 @@ describe('OAuthConnector', () => {
     expect(retry.headers.authorization).toBe('Bearer access-token-2');
   });
 
+  it("reads a refused token in an HTTP 200 where the provider's errorAnswer says so, and only there", async () => {
+    const errorAnswer = { flagPath: 'result.status', flagValue: 'failed', codePath: 'result.reason', tokenRefused: ['session_expired'] };
+    const refused = json({ result: { status: 'failed', reason: 'session_expired' } });
+    const request = { method: 'GET' as const, url: 'https://api.acme.test/things', headers: {} };
+
+    const flagged = await connected(connectorFor({ errorAnswer }));
+    flagged.transport.answer(refused, json({ access_token: 'access-token-2', token_type: 'Bearer', expires_in: 3600 }), json({ result: { status: 'done' } }));
+    expect(JSON.parse((await flagged.connector.authorizedRequest('user-1', 'acme', request)).body)).toEqual({ result: { status: 'done' } });
+    expect(flagged.transport.requests.map((r) => r.headers.authorization ?? RecordingTransport.form(r).grant_type)).toEqual([
+      'Basic Y2xpZW50LTE6dGhlLWNsaWVudC1zZWNyZXQ=',
+      'Bearer access-token-1',
+      'Bearer access-token-1',
+      'Basic Y2xpZW50LTE6dGhlLWNsaWVudC1zZWNyZXQ=',
+      'Bearer access-token-2',
+    ]);
+
+    const plain = await connected();
+    plain.transport.answer(refused);
+    expect((await plain.connector.authorizedRequest('user-1', 'acme', request)).status).toBe(200);
+    expect(plain.transport.requests).toHaveLength(3);
+  });
+
   it('asks to reconnect when the API still says 401 after the refresh', async () => {
     const { connector, transport } = await connected();
     transport.answer({ status: 401 }, json({ access_token: 'access-token-2', token_type: 'Bearer' }), { status: 401 });
@@ -157,6 +180,30 @@ describe('OAuthConnector', () => {
     const log = lines.join('\n');
     expect(log).toMatch(/connected to acme/);
     for (const secret of ['access-token-1', 'access-token-2', 'refresh-token-1', 'auth-code-1', 'the-client-secret']) expect(log).not.toContain(secret);
+  });
+
+  it("reads a shared metadata cache on the connector's clock", async () => {
+    const issuer = 'https://sso.acme.test';
+    const definition = parseProviderDefinition({ id: 'sso', displayName: 'SSO', issuer, discovery: 'openid' });
+    const transport = new RecordingTransport(json({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token` }));
+    // Made once per process, as the Rocket.Chat adapter does: no clock of its own.
+    const metadata = new MetadataCache(undefined, { ttlMs: 60_000 });
+    let now = NOW;
+    const connector = new OAuthConnector({
+      providers: { get: async () => ({ definition, client }) },
+      transport,
+      tokens: new MemoryTokenStore(),
+      states: new MemoryStateStore(),
+      clock: { now: () => now },
+      metadata,
+    });
+    await connector.provider('sso');
+    now += 30_000;
+    await connector.provider('sso');
+    expect(transport.requests).toHaveLength(1);
+    now += 31_000;
+    await connector.provider('sso');
+    expect(transport.requests).toHaveLength(2);
   });
 
   it('answers an unknown provider with invalid_configuration', async () => {

@@ -46,6 +46,17 @@ describe('authorization server metadata', () => {
     });
   });
 
+  it("ages its entries on the caller's clock, so a cache shared by a process follows each connector's time", async () => {
+    const transport = new RecordingTransport(json(metadata));
+    const cache = new MetadataCache(transport, { ttlMs: 60_000 });
+    const at = (now: number) => ({ now: () => now });
+    await cache.resolve(definition, transport, at(1_000));
+    await cache.resolve(definition, transport, at(60_000));
+    expect(transport.requests).toHaveLength(1);
+    await cache.resolve(definition, transport, at(61_000));
+    expect(transport.requests).toHaveLength(2);
+  });
+
   it('discovers an issuer once for concurrent first callers', async () => {
     const transport = new RecordingTransport(json(metadata));
     const cache = new MetadataCache(transport);

@@ -10,7 +10,7 @@ import { OAuthError } from '../../src/core/errors';
 import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
 import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
-import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../../src/core/providers';
+import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetData, type PresetOptions } from '../../src/core/providers';
 import { isTokenRefused } from '../../src/core/connector';
 import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
 import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
@@ -120,6 +120,103 @@ describe('the preset catalog', () => {
     ];
     expect(urls.slice(0, 2).every(Boolean)).toBe(true);
     for (const url of urls.filter((u): u is string => Boolean(u))) expect(new URL(url).protocol).toBe('https:');
+  });
+});
+
+describe('presets are data, filled by one function', () => {
+  /** Every function anywhere in a value, by path. */
+  function functionsIn(value: unknown, path = ''): string[] {
+    if (typeof value === 'function') return [path];
+    if (!value || typeof value !== 'object' || value instanceof RegExp) return [];
+    return Object.entries(value).flatMap(([key, item]) => functionsIn(item, `${path}.${key}`));
+  }
+
+  it.each(PRESETS.map((p) => [p.key, p] as const))('%s is data: no function of its own builds the definition', (_key, entry) => {
+    // `build` is the catalog's one generic filler, the same for every entry (fillPreset).
+    const { build: _build, ...data } = entry;
+    expect(functionsIn(data)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(data.definition))).toEqual(data.definition);
+  });
+
+  it('keeps the catalog frozen, so no slot changes what the next one is built from', () => {
+    const gitlab = preset('gitlab');
+    expect(Object.isFrozen(gitlab)).toBe(true);
+    expect(Object.isFrozen(gitlab.definition.endpoints)).toBe(true);
+    const built = definitionFromPreset(gitlab, { id: 'gl', site: 'https://git.example.com' });
+    built.endpoints.token = 'https://elsewhere.example.com/token';
+    expect(provider('gitlab').endpoints.token).toBe('https://gitlab.com/oauth/token');
+    // Its defaults, read without validation (the page users are sent to when the app cannot revoke).
+    expect(gitlab.build({ id: 'gl' }).appAccessPage).toBe('https://gitlab.com/-/user_settings/applications');
+  });
+
+  it('fills {id} and the parameter in any preset, leaves the core its own placeholders, then merges overrides and scopes and validates', () => {
+    const data: PresetData = {
+      key: 'forge',
+      label: 'Forge',
+      docs: 'https://forge.example.com/docs/oauth',
+      needs: 'site',
+      definition: {
+        displayName: 'Forge for {id}',
+        endpoints: {
+          authorization: '{site}/login/oauth/authorize',
+          token: '{site}/login/oauth/token',
+          revocation: '{site}/api/apps/{client_id}/grant',
+        },
+        scopes: { default: ['read'] },
+        authorizationParams: { team: '{id}' },
+        revocation: { style: 'request', request: { method: 'DELETE', clientAuth: 'basic', body: { format: 'json', fields: { token: '{token}' } } } },
+      },
+    };
+    const definition = definitionFromPreset(data, {
+      id: 'work',
+      site: 'https://forge.example.com/sub/',
+      scopes: ['read', 'write'],
+      overrides: { authorizationParams: { prompt: 'login' }, endpoints: { userinfo: 'https://forge.example.com/api/me' } },
+    });
+    expect(definition).toMatchObject({
+      id: 'work',
+      displayName: 'Forge for work',
+      endpoints: {
+        authorization: 'https://forge.example.com/sub/login/oauth/authorize',
+        token: 'https://forge.example.com/sub/login/oauth/token',
+        revocation: 'https://forge.example.com/sub/api/apps/{client_id}/grant',
+        userinfo: 'https://forge.example.com/api/me',
+      },
+      scopes: { default: ['read', 'write'] },
+      authorizationParams: { team: 'work', prompt: 'login' },
+    });
+    expect(data.definition.endpoints!.token).toBe('{site}/login/oauth/token');
+    const [revoke] = buildRevocationRequests(resolveWithoutDiscovery(definition), client, tokens);
+    expect(revoke.request.url).toBe('https://forge.example.com/sub/api/apps/client-1/grant');
+  });
+
+  it("checks a name parameter by its preset's rule, and a missing one by its absence of a default", () => {
+    const data: PresetData = {
+      key: 'regional',
+      label: 'Regional',
+      docs: 'https://regional.example.com/docs',
+      needs: 'tenant',
+      parameter: { format: 'name', pattern: /^(eu|us)$/, expected: 'eu or us' },
+      definition: { endpoints: { authorization: 'https://{tenant}.regional.example.com/authorize', token: 'https://{tenant}.regional.example.com/token' } },
+    };
+    expect(definitionFromPreset(data, { id: 'r', tenant: ' eu ' }).endpoints.token).toBe('https://eu.regional.example.com/token');
+    expect(configError(() => definitionFromPreset(data, { id: 'r', tenant: 'eu.evil.com/x' }))).toMatchObject({
+      field: 'tenant',
+      message: 'tenant: must be eu or us, not "eu.evil.com/x"',
+    });
+    expect(configError(() => definitionFromPreset(data, { id: 'r' }))).toMatchObject({ field: 'tenant', message: 'Regional needs the tenant' });
+  });
+
+  it.each([
+    ['microsoft', { tenant: 'my tenant' }, 'tenant', 'tenant: must be a tenant ID, a domain, or common / organizations / consumers, not "my tenant"'],
+    ['gitlab', { site: 'git.example.com' }, 'site', 'site: must be an absolute https:// URL, not "git.example.com"'],
+    ['gitlab', { site: 'https://git.example.com/#x' }, 'site', 'site: must be an absolute https:// URL, not "https://git.example.com/#x"'],
+    ['redmine', { site: 'https://user:pw@acme.plan.io' }, 'site', 'site: must be a plain base URL without query, fragment or credentials'],
+    ['redmine', {}, 'site', 'Redmine / Planio needs the site URL'],
+    ['oidc', { issuer: 'https://idp.example.com/?realm=x' }, 'issuer', 'issuer: must be a plain base URL without query, fragment or credentials'],
+    ['oidc', { issuer: '  ' }, 'issuer', 'OpenID Connect (by issuer) needs the issuer URL'],
+  ])('refuses %s with %p, naming the %s setting as before', (key, options, field, message) => {
+    expect(configError(() => provider(key, options))).toMatchObject({ field, message });
   });
 });
 
@@ -531,6 +628,179 @@ describe('Custom OAuth 2.0', () => {
     expect(form(request)).not.toHaveProperty('client_secret');
     expect(request.body).not.toContain('s3cret-value');
     expect(request.headers.authorization).toBeUndefined();
+  });
+});
+
+describe('errors flagged inside HTTP 200 answers, declared in advanced JSON (errorAnswer)', () => {
+  const endpoints = {
+    authorization: 'https://legacy.example.com/oauth/authorize',
+    token: 'https://legacy.example.com/oauth/token',
+    revocation: 'https://legacy.example.com/oauth/revoke',
+    userinfo: 'https://legacy.example.com/api/me',
+  };
+  const errorAnswer = { flagPath: 'result.status', flagValue: 'failed', codePath: 'result.reason', tokenRefused: ['session_expired'] };
+  const flagging = provider('custom', { overrides: { endpoints, errorAnswer, errorCodes: { code_spent: 'invalid_grant' } } });
+  const plain = provider('custom', { overrides: { endpoints } });
+  const failed = (reason?: string) => json({ result: { status: 'failed', ...(reason ? { reason } : {}) }, name: 'ada' });
+
+  it('at the token endpoint: the code at codePath, translated by errorCodes', async () => {
+    expect(await exchangeFailure(flagging, failed('code_spent'))).toMatchObject({ kind: 'reconnect_required', oauthError: 'invalid_grant', status: 200 });
+    expect(await exchangeFailure(flagging, failed())).toMatchObject({
+      kind: 'invalid_response',
+      message: expect.stringMatching(/result\.status: "failed" without an error code/),
+    });
+    const { tokens: got } = await exchange(flagging, json({ result: { status: 'done' }, access_token: 'at-9', token_type: 'Bearer' }));
+    expect(got.accessToken).toBe('at-9');
+  });
+
+  it('a provider without errorAnswer reads the same answer as RFC 6749 §5.1 does: no token in it', async () => {
+    expect(await exchangeFailure(plain, failed('code_spent'))).toMatchObject({
+      kind: 'invalid_response',
+      message: expect.stringMatching(/without a usable token/),
+    });
+  });
+
+  it('at the revocation endpoint: a flagged 200 is a failure, with the code', async () => {
+    const transport = new RecordingTransport().answer(failed('not_yours'), failed('not_yours'));
+    expect(await revokeTokens({ transport }, flagging, client, tokens)).toEqual({
+      summary: 'failed',
+      outcomes: [
+        { token: 'refresh_token', result: 'failed', status: 200, oauthError: 'not_yours', reason: 'the provider answered HTTP 200 not_yours' },
+        { token: 'access_token', result: 'failed', status: 200, oauthError: 'not_yours', reason: 'the provider answered HTTP 200 not_yours' },
+      ],
+    });
+    const plainTransport = new RecordingTransport(failed('not_yours'));
+    expect((await revokeTokens({ transport: plainTransport }, plain, client, tokens)).summary).toBe('revoked');
+  });
+
+  it('at the profile endpoint: a flagged 200 is no profile', () => {
+    const answer: HttpResponse = { status: 200, headers: { 'content-type': 'application/json' }, body: failed('session_expired').body! };
+    expect(() => readProfileResponse(flagging, answer)).toThrow(/answered result\.status: "failed" \(session_expired\)/);
+    expect(readProfileResponse(plain, answer).claims).toMatchObject({ name: 'ada' });
+  });
+
+  it('for API calls: only the tokenRefused codes say the token is refused', () => {
+    const answer = (reason: string): HttpResponse => ({ status: 200, headers: {}, body: failed(reason).body! });
+    expect(isTokenRefused(flagging, answer('session_expired'))).toBe(true);
+    expect(isTokenRefused(flagging, answer('not_yours'))).toBe(false);
+    expect(isTokenRefused(plain, answer('session_expired'))).toBe(false);
+  });
+
+  it('a flag without a value to match: any value other than null, false or empty', async () => {
+    const anyError = provider('custom', { overrides: { endpoints, errorAnswer: { flagPath: 'fault', codePath: 'fault.code' } } });
+    expect(await exchangeFailure(anyError, json({ fault: { code: 'invalid_client' } }))).toMatchObject({
+      kind: 'provider_misconfigured',
+      oauthError: 'invalid_client',
+    });
+    const { tokens: got } = await exchange(anyError, json({ fault: null, access_token: 'at-9', token_type: 'Bearer' }));
+    expect(got.accessToken).toBe('at-9');
+  });
+
+  it('refuses an errorAnswer without a flag path, naming the field', () => {
+    expect(configError(() => provider('custom', { overrides: { endpoints, errorAnswer: { codePath: 'error' } as never } })).field).toBe('errorAnswer.flagPath');
+  });
+});
+
+describe('a revocation request described as data (advanced JSON)', () => {
+  const endpoints = {
+    authorization: 'https://legacy.example.com/oauth/authorize',
+    token: 'https://legacy.example.com/oauth/token',
+    revocation: 'https://legacy.example.com/apps/{client_id}/grants',
+  };
+  const request = {
+    method: 'DELETE' as const,
+    tokens: ['refresh_token' as const, 'access_token' as const],
+    clientAuth: 'basic' as const,
+    headers: { accept: 'application/vnd.legacy+json', 'x-token-kind': '{token_type_hint}' },
+    body: { format: 'json' as const, fields: { token: '{token}', kind: '{token_type_hint}', app: '{client_id}' } },
+  };
+  const custom = (revocation: Record<string, unknown> = { style: 'request', request }, extra: Record<string, unknown> = {}) =>
+    provider('custom', { overrides: { endpoints, revocation, ...extra } });
+  const odd: ClientCredentials = { ...client, clientId: 'app/1 2' };
+
+  it('fills the template for each token: the client id encoded in the URL, raw in headers and JSON, the secret as Basic credentials', () => {
+    const requests = buildRevocationRequests(custom(), odd, tokens);
+    expect(requests.map((r) => r.token)).toEqual(['refresh_token', 'access_token']);
+    expect(requests.map((r) => r.request)).toEqual(
+      ['rt-1', 'at-1'].map((value, i) => ({
+        method: 'DELETE',
+        url: 'https://legacy.example.com/apps/app%2F1%202/grants',
+        headers: {
+          accept: 'application/vnd.legacy+json',
+          'content-type': 'application/json',
+          // RFC 6749 §2.3.1: the id is form-urlencoded before Basic encoding.
+          authorization: `Basic ${Buffer.from('app%2F1+2:s3cret-value').toString('base64')}`,
+          'x-token-kind': i === 0 ? 'refresh_token' : 'access_token',
+        },
+        body: JSON.stringify({ token: value, kind: i === 0 ? 'refresh_token' : 'access_token', app: 'app/1 2' }),
+      })),
+    );
+  });
+
+  it('revokes against the transport and reads the answers as RFC 7009 §2.2 does', async () => {
+    const transport = new RecordingTransport().answer({ status: 204 }, json({ error: 'invalid_token' }, 400));
+    await expect(revokeTokens({ transport }, custom(), client, tokens)).resolves.toEqual({
+      summary: 'revoked',
+      outcomes: [
+        { token: 'refresh_token', result: 'revoked' },
+        { token: 'access_token', result: 'revoked' },
+      ],
+    });
+    expect(transport.requests.map((r) => [r.method, r.url])).toEqual([
+      ['DELETE', 'https://legacy.example.com/apps/client-1/grants'],
+      ['DELETE', 'https://legacy.example.com/apps/client-1/grants'],
+    ]);
+  });
+
+  it('sends one request for a grant-wide revocation, and says the token it cannot send is unsupported', async () => {
+    expect(buildRevocationRequests(custom({ style: 'request', request, revokesGrant: true }), client, tokens).map((r) => r.token)).toEqual(['refresh_token']);
+    const accessOnly = custom({ style: 'request', request: { ...request, tokens: ['access_token'] } });
+    const transport = new RecordingTransport().answer({ status: 204 });
+    expect((await revokeTokens({ transport }, accessOnly, client, tokens)).outcomes).toEqual([
+      { token: 'access_token', result: 'revoked' },
+      { token: 'refresh_token', result: 'unsupported' },
+    ]);
+  });
+
+  it('with the token as credentials and no client authentication, counts a 401 as a token already dead', async () => {
+    const selfAuthenticated = custom({ style: 'request', request: { method: 'POST', clientAuth: 'none', headers: { authorization: 'Token {token}' } } });
+    const [only] = buildRevocationRequests(selfAuthenticated, client, tokens);
+    expect(only.request).toEqual({
+      method: 'POST',
+      url: 'https://legacy.example.com/apps/client-1/grants',
+      headers: { accept: 'application/json', authorization: 'Token at-1' },
+    });
+    const transport = new RecordingTransport().answer({ status: 401 });
+    expect((await revokeTokens({ transport }, selfAuthenticated, client, tokens)).summary).toBe('revoked');
+    // With client credentials sent, a 401 refuses them instead.
+    const transport2 = new RecordingTransport().answer({ status: 401 }, { status: 401 });
+    expect((await revokeTokens({ transport: transport2 }, custom(), client, tokens)).summary).toBe('failed');
+  });
+
+  it.each([
+    [
+      'an unknown placeholder',
+      { style: 'request', request: { ...request, body: { format: 'json', fields: { token: '{acess_token}' } } } },
+      {},
+      'revocation.request.body.fields.token',
+    ],
+    [
+      'a token in the URL',
+      { style: 'request', request },
+      { endpoints: { ...endpoints, revocation: 'https://legacy.example.com/revoke/{token}' } },
+      'endpoints.revocation',
+    ],
+    [
+      'an authorization header besides client authentication',
+      { style: 'request', request: { ...request, headers: { authorization: 'Bearer {token}' } } },
+      {},
+      'revocation.request.headers.authorization',
+    ],
+    ['style request without a request', { style: 'request' }, {}, 'revocation.request'],
+    ['a request with another style', { style: 'rfc7009', request }, {}, 'revocation.request'],
+    ['the style GitHub once had in the core', { style: 'github' }, {}, 'revocation.style'],
+  ])('refuses %s, naming the field', (_what, revocation, extra, field) => {
+    expect(configError(() => custom(revocation, extra)).field).toBe(field);
   });
 });
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { OAuthError } from '../../src/core/errors';
 import { REDACTED, redactingLogger, redactStructured, redactText, redactValue } from '../../src/core/redact';
 
 describe('redaction', () => {
@@ -34,6 +35,16 @@ describe('redaction', () => {
       tokens: { accessToken: REDACTED, refreshToken: REDACTED, scopes: ['read'] },
       clientSecret: REDACTED,
       nested: [{ name: 'Error', message: `failed with code=${REDACTED}` }],
+    });
+  });
+
+  it("redacts an error's cause like the error itself", () => {
+    const inner = new Error('refused token=abc');
+    const outer = new OAuthError('provider_unavailable', 'The token endpoint of acme could not be reached', {}, { cause: inner });
+    expect(redactValue(outer)).toEqual({
+      name: 'OAuthError',
+      message: 'The token endpoint of acme could not be reached',
+      cause: { name: 'Error', message: `refused token=${REDACTED}` },
     });
   });
 

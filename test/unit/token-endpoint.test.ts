@@ -1,6 +1,7 @@
 import { resolveWithoutDiscovery } from '../../src/core/discovery';
 import { OAuthError, type OAuthErrorKind } from '../../src/core/errors';
 import { USER_AGENT } from '../../src/core/http';
+import { TransportError } from '../../src/core/ports';
 import { parseProviderDefinition, type ResolvedProvider } from '../../src/core/provider';
 import { requestTokens, type TokenGrant } from '../../src/core/token';
 import { needsRefresh, type TokenSet } from '../../src/core/tokens';
@@ -169,6 +170,9 @@ describe('token response (RFC 6749 §5.1)', () => {
       const error = await failure(answer);
       expect(error).toMatchObject({ kind: 'provider_unavailable', retryable: true });
       expect(error.message).toContain('https://id.acme.test/token');
+      // The transport's own failure is kept, not lost: the cause says which one it was.
+      expect(error.cause).toBeInstanceOf(TransportError);
+      expect((error.cause as TransportError).reason).toBe(answer);
     }
   });
 

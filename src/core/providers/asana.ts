@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Asana, "OAuth" (https://developers.asana.com/docs/oauth):
@@ -10,13 +10,12 @@ import type { Preset } from './preset';
  *   "Full permissions" must not, so the preset asks for none;
  * - the account name: `data.name` of GET /api/1.0/users/me (https://developers.asana.com/reference/getuser).
  */
-export const asana: Preset = {
+export const asana: PresetData = {
   key: 'asana',
   label: 'Asana',
   docs: 'https://developers.asana.com/docs/oauth',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Asana',
+  definition: {
+    displayName: 'Asana',
     endpoints: {
       authorization: 'https://app.asana.com/-/oauth_authorize',
       token: 'https://app.asana.com/-/oauth_token',
@@ -27,5 +26,5 @@ export const asana: Preset = {
     // revoking it ends the access tokens it issued.
     revocation: { style: 'rfc7009', revokesGrant: true },
     profile: { url: 'https://app.asana.com/api/1.0/users/me', accountNamePath: 'data.name' },
-  }),
+  },
 };

@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Atlassian Cloud, "OAuth 2.0 (3LO) apps":
@@ -10,13 +10,12 @@ import type { Preset } from './preset';
  * - no revocation endpoint is documented: disconnecting deletes the local tokens only;
  * - the account name: `email` of GET https://api.atlassian.com/me (scope read:me).
  */
-export const atlassian: Preset = {
+export const atlassian: PresetData = {
   key: 'atlassian',
   label: 'Atlassian (Jira, Confluence)',
   docs: 'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Atlassian',
+  definition: {
+    displayName: 'Atlassian',
     endpoints: {
       authorization: 'https://auth.atlassian.com/authorize',
       token: 'https://auth.atlassian.com/oauth/token',
@@ -28,5 +27,5 @@ export const atlassian: Preset = {
     profile: { url: 'https://api.atlassian.com/me', accountNamePath: 'email' },
     // Each user's "Connected apps" screen (https://support.atlassian.com/security-and-access-policies/docs/manage-your-users-third-party-apps/).
     appAccessPage: 'https://id.atlassian.com/manage-profile/apps',
-  }),
+  },
 };

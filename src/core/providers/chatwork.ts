@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Chatwork, "OAuth 2.0" (https://developer.chatwork.com/docs/oauth):
@@ -8,13 +8,12 @@ import type { Preset } from './preset';
  * - `offline_access` for a refresh token (confidential clients);
  * - the account name: `name` of GET https://api.chatwork.com/v2/me (https://developer.chatwork.com/reference/get-me).
  */
-export const chatwork: Preset = {
+export const chatwork: PresetData = {
   key: 'chatwork',
   label: 'Chatwork',
   docs: 'https://developer.chatwork.com/docs/oauth',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Chatwork',
+  definition: {
+    displayName: 'Chatwork',
     endpoints: {
       authorization: 'https://www.chatwork.com/packages/oauth2/login.php',
       token: 'https://oauth.chatwork.com/token',
@@ -25,5 +24,5 @@ export const chatwork: Preset = {
     // Not OpenID Connect: `offline_access` alone gives a refresh token, no prompt parameter is documented.
     consentForOfflineAccess: false,
     profile: { url: 'https://api.chatwork.com/v2/me', accountNamePath: 'name' },
-  }),
+  },
 };

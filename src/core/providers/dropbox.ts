@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Dropbox, "OAuth Guide" (https://developers.dropbox.com/oauth-guide) and
@@ -8,13 +8,12 @@ import type { Preset } from './preset';
  *   (https://www.dropbox.com/developers/documentation/http/documentation#auth-token-revoke);
  * - the account: POST /2/users/get_current_account, no arguments → `name.display_name`.
  */
-export const dropbox: Preset = {
+export const dropbox: PresetData = {
   key: 'dropbox',
   label: 'Dropbox',
   docs: 'https://developers.dropbox.com/oauth-guide',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Dropbox',
+  definition: {
+    displayName: 'Dropbox',
     endpoints: {
       authorization: 'https://www.dropbox.com/oauth2/authorize',
       token: 'https://api.dropboxapi.com/oauth2/token',
@@ -27,5 +26,5 @@ export const dropbox: Preset = {
     revocation: { style: 'bearer', revokesGrant: true },
     profile: { url: 'https://api.dropboxapi.com/2/users/get_current_account', method: 'POST', accountNamePath: 'name.display_name' },
     appAccessPage: 'https://www.dropbox.com/account/connected_apps',
-  }),
+  },
 };

@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * GitHub OAuth apps, "Authorizing OAuth apps":
@@ -11,13 +11,12 @@ import type { Preset } from './preset';
  *   (https://docs.github.com/en/rest/apps/oauth-applications#delete-an-app-token);
  * - OAuth app tokens do not expire and come without refresh token.
  */
-export const github: Preset = {
+export const github: PresetData = {
   key: 'github',
   label: 'GitHub',
   docs: 'https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'GitHub',
+  definition: {
+    displayName: 'GitHub',
     endpoints: {
       authorization: 'https://github.com/login/oauth/authorize',
       token: 'https://github.com/login/oauth/access_token',
@@ -33,7 +32,18 @@ export const github: Preset = {
       incorrect_client_credentials: 'invalid_client',
       redirect_uri_mismatch: 'redirect_uri_mismatch',
     },
-    revocation: { style: 'github' },
+    // "Delete an app token": DELETE with the OAuth app's client id in the path, its id and secret as
+    // Basic credentials, and the token in a JSON body (the REST API's media type asked for).
+    revocation: {
+      style: 'request',
+      request: {
+        method: 'DELETE',
+        tokens: ['access_token'],
+        clientAuth: 'basic',
+        headers: { accept: 'application/vnd.github+json' },
+        body: { format: 'json', fields: { access_token: '{token}' } },
+      },
+    },
     profile: { url: 'https://api.github.com/user', accountNamePath: 'login' },
-  }),
+  },
 };

@@ -1,4 +1,4 @@
-import { requireSite, type Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * GitLab (gitlab.com or a self-managed instance), "OAuth 2.0 identity provider API":
@@ -8,27 +8,25 @@ import { requireSite, type Preset } from './preset';
  * - refreshing rotates both tokens (the old refresh token stops working);
  * - the account name: `username` of GET /api/v4/user (https://docs.gitlab.com/api/users/#get-the-current-user).
  */
-export const gitlab: Preset = {
+export const gitlab: PresetData = {
   key: 'gitlab',
   label: 'GitLab',
   docs: 'https://docs.gitlab.com/api/oauth2/',
   needs: 'site',
-  build: (o) => {
-    const site = o.site?.trim() ? requireSite(o, 'GitLab') : 'https://gitlab.com';
-    return {
-      id: o.id,
-      displayName: o.displayName ?? 'GitLab',
-      endpoints: {
-        authorization: `${site}/oauth/authorize`,
-        token: `${site}/oauth/token`,
-        revocation: `${site}/oauth/revoke`,
-      },
-      scopes: { default: ['read_user'] },
-      clientAuth: 'client_secret_post',
-      redirectUriAtRefresh: true,
-      profile: { url: `${site}/api/v4/user`, accountNamePath: 'username' },
-      // "Authorized applications" (https://docs.gitlab.com/integration/oauth_provider/#view-all-authorized-applications).
-      appAccessPage: `${site}/-/user_settings/applications`,
-    };
+  // The instance URL; empty means gitlab.com.
+  parameter: { format: 'baseUrl', default: 'https://gitlab.com' },
+  definition: {
+    displayName: 'GitLab',
+    endpoints: {
+      authorization: '{site}/oauth/authorize',
+      token: '{site}/oauth/token',
+      revocation: '{site}/oauth/revoke',
+    },
+    scopes: { default: ['read_user'] },
+    clientAuth: 'client_secret_post',
+    redirectUriAtRefresh: true,
+    profile: { url: '{site}/api/v4/user', accountNamePath: 'username' },
+    // "Authorized applications" (https://docs.gitlab.com/integration/oauth_provider/#view-all-authorized-applications).
+    appAccessPage: '{site}/-/user_settings/applications',
   },
 };

@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Google, "Using OAuth 2.0 for Web Server Applications":
@@ -9,13 +9,12 @@ import type { Preset } from './preset';
  *   one token of a grant revokes the other (#tokenrevoke), and a second call for it answers 400;
  * - userinfo: https://developers.google.com/identity/openid-connect/openid-connect#obtainuserinfo
  */
-export const google: Preset = {
+export const google: PresetData = {
   key: 'google',
   label: 'Google',
   docs: 'https://developers.google.com/identity/protocols/oauth2/web-server',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Google',
+  definition: {
+    displayName: 'Google',
     issuer: 'https://accounts.google.com',
     endpoints: {
       authorization: 'https://accounts.google.com/o/oauth2/v2/auth',
@@ -34,5 +33,5 @@ export const google: Preset = {
     // "Manage connections between your Google Account and third parties" (https://support.google.com/accounts/answer/13533235).
     appAccessPage: 'https://myaccount.google.com/connections',
     profile: { accountNamePath: 'email' },
-  }),
+  },
 };

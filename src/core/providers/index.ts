@@ -8,7 +8,7 @@ import { github } from './github';
 import { gitlab } from './gitlab';
 import { google } from './google';
 import { microsoft } from './microsoft';
-import type { Preset } from './preset';
+import { catalogEntry, type Preset } from './preset';
 import { redmine } from './redmine';
 import { slack } from './slack';
 
@@ -25,10 +25,19 @@ export const PRESETS: ReadonlyArray<Preset> = [
   atlassian,
   openidConnect,
   customOAuth2,
-];
+].map(catalogEntry);
 
 export function findPreset(key: string): Preset | undefined {
   return PRESETS.find((preset) => preset.key === key);
 }
 
-export { definitionFromPreset, type Preset, type PresetOptions } from './preset';
+export {
+  definitionFromPreset,
+  fillPreset,
+  type DefinitionTemplate,
+  type Preset,
+  type PresetData,
+  type PresetOptions,
+  type PresetParameter,
+  type PresetParameterName,
+} from './preset';

@@ -1,4 +1,4 @@
-import type { Preset } from './preset';
+import type { PresetData } from './preset';
 
 /**
  * Slack user tokens, "Installing with OAuth" (https://docs.slack.dev/authentication/installing-with-oauth)
@@ -10,15 +10,14 @@ import type { Preset } from './preset';
  * - PKCE is opt-in per app and turns it into a public client (changelog 2026-03-30), so it is off
  *   here; an admin who enabled it sets `"pkce": true` in the advanced settings;
  * - revocation: auth.revoke authenticated by the token itself; identity: auth.test → `user`;
- * - Web API errors such as `invalid_auth` arrive in HTTP 200 (`tokenRefusedAnswer` reads them as a 401).
+ * - Web API errors such as `invalid_auth` arrive in HTTP 200 too (`errorAnswer.tokenRefused` reads them as a 401).
  */
-export const slack: Preset = {
+export const slack: PresetData = {
   key: 'slack',
   label: 'Slack',
   docs: 'https://docs.slack.dev/authentication/installing-with-oauth',
-  build: (o) => ({
-    id: o.id,
-    displayName: o.displayName ?? 'Slack',
+  definition: {
+    displayName: 'Slack',
     endpoints: {
       authorization: 'https://slack.com/oauth/v2/authorize',
       token: 'https://slack.com/api/oauth.v2.access',
@@ -45,9 +44,15 @@ export const slack: Preset = {
     },
     revocation: { style: 'bearer' },
     profile: { url: 'https://slack.com/api/auth.test', method: 'POST', accountNamePath: 'user' },
-    // Web API errors come in HTTP 200 (https://docs.slack.dev/reference/methods/auth.test#errors):
-    // these say the token itself is refused, as a 401 would elsewhere.
-    tokenRefusedAnswer: { path: 'error', values: ['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive'] },
+    // OAuth and Web API errors alike come as `ok: false` + `error` in an HTTP 200
+    // (https://docs.slack.dev/reference/methods/auth.test#errors, oauth.v2.access above); of those,
+    // `tokenRefused` say the token itself is refused, as a 401 would elsewhere.
+    errorAnswer: {
+      flagPath: 'ok',
+      flagValue: false,
+      codePath: 'error',
+      tokenRefused: ['invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'account_inactive'],
+    },
     appAccessPage: 'https://slack.com/help/articles/360003125231-Remove-apps-and-custom-integrations-from-your-workspace',
-  }),
+  },
 };
