@@ -69,7 +69,7 @@ async function answer(page: Page, command: string, text: string | RegExp) {
 async function openConfirmation(context: BrowserContext, chat: Page, name: string): Promise<Page> {
   // The chat may already show an older Connect button (of a link another browser has claimed): wait
   // for the answer to this command, not the first matching message.
-  const prompts = chat.locator('.message.ephemeral').filter({ hasText: 'Connect your demo account' });
+  const prompts = chat.locator('.message.ephemeral').filter({ hasText: 'Connect your Demo account' });
   const before = await prompts.count();
   await say(chat, '/oauth connect');
   await prompts.nth(before).waitFor({ timeout: 15_000 });
@@ -136,8 +136,8 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     const context = await browser.newContext();
     const chat = await openChat(context, 'bob');
     const complete = await connect(context, chat, 'bob', 'deny', 'bob-deny');
-    await expectText(complete, 'You declined the connection to demo');
-    await reply(chat, 'You declined the connection to demo');
+    await expectText(complete, 'You declined the connection to Demo');
+    await reply(chat, 'You declined the connection to Demo');
     await say(chat, '/oauth status');
     await reply(chat, 'demo: not connected');
     await screenshot(chat, 'bob-denied-chat');

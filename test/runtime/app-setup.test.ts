@@ -130,7 +130,7 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     await configure({ outbound_allowed_hosts: 'idp.example.com, 10.1.2.0/24' });
     const allowed = await command('ada', 'help');
     expect(allowed).not.toContain('is skipped');
-    expect(allowed).toContain('Available providers: GitHub (`github`), `corp`');
+    expect(allowed).toContain('Available providers: GitHub (`github`), Corp (`corp`)');
 
     await configure({ outbound_allowed_hosts: '', provider3_site: 'http://127.0.0.1:8080/realms/corp' });
     expect(await command('ada', 'help')).toContain(

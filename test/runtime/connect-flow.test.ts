@@ -132,9 +132,9 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(html).toContain('Connected');
     expect(html).not.toMatch(/code=|state=/);
-    expect(notices).toEqual([expect.stringMatching(/^r-alice: .*You are now connected to demo as alice/)]);
+    expect(notices).toEqual([expect.stringMatching(/^r-alice: .*You are now connected to Demo as alice/)]);
     expect(storedTokenOf('alice')?.accessToken).toBeTruthy();
-    expect((await oauth('alice', 'status')).text).toContain('demo: connected as alice');
+    expect((await oauth('alice', 'status')).text).toContain('Demo: connected as alice');
     // The link that led here is spent now; no state is left pending.
     expect(harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-link' || a.id === 'oauth-state'))).toEqual([]);
   });
@@ -143,7 +143,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     const { page, html, notices } = await connectThroughBrowser('bob', 'deny');
     expect(page.status).toBe(200);
     expect(html).toContain('You declined');
-    expect(notices).toEqual([expect.stringMatching(/^r-bob: .*You declined the connection to demo/)]);
+    expect(notices).toEqual([expect.stringMatching(/^r-bob: .*You declined the connection to Demo/)]);
     expect(storedTokenOf('bob')).toBeUndefined();
   });
 
@@ -171,14 +171,14 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   });
 
   it('whoami: the account as the userinfo endpoint reports it', async () => {
-    expect((await oauth('alice', 'whoami')).text).toContain('demo says you are *alice*');
+    expect((await oauth('alice', 'whoami')).text).toContain('Demo says you are *alice*');
   });
 
   it('expiry: after the 2-second token expires, whoami refreshes once and works', async () => {
     const before = storedTokenOf('alice')!;
     await sleep(2200);
     await provider.resetTokenRequests();
-    expect((await oauth('alice', 'whoami')).text).toContain('demo says you are *alice*');
+    expect((await oauth('alice', 'whoami')).text).toContain('Demo says you are *alice*');
     expect((await provider.tokenRequests()).filter((r) => r.grantType === 'refresh_token')).toHaveLength(1);
     expect(storedTokenOf('alice')!.accessToken).not.toBe(before.accessToken);
   });
@@ -233,7 +233,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     const before = states().length;
     const prefetch = await fetch(link, { redirect: 'manual' });
     expect(prefetch.status).toBe(200);
-    expect(await prefetch.text()).toContain('Continue to demo');
+    expect(await prefetch.text()).toContain('Continue to Demo');
     expect(states()).toHaveLength(before);
     const first = await browsers.bob.startConnect(link);
     const second = await browsers.bob.startConnect(link);
@@ -255,8 +255,8 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     );
     expect(answered).toBe(true);
     expect(harness.denoProcessId(APP_ID)).not.toBe(pid);
-    expect((await oauth('alice', 'status')).text).toContain('demo: connected as alice');
-    expect((await oauth('bob', 'status')).text).toContain('demo: connected as bob');
+    expect((await oauth('alice', 'status')).text).toContain('Demo: connected as alice');
+    expect((await oauth('bob', 'status')).text).toContain('Demo: connected as bob');
   });
 
   it('revoke: the provider reports both tokens inactive, the record is gone, status says not connected', async () => {
@@ -265,9 +265,9 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect((await provider.introspect(tokens.accessToken, CLIENT)).active).toBe(false);
     expect((await provider.introspect(tokens.refreshToken!, CLIENT)).active).toBe(false);
     expect(storedTokenOf('alice')).toBeUndefined();
-    expect((await oauth('alice', 'status')).text).toContain('demo: not connected');
+    expect((await oauth('alice', 'status')).text).toContain('Demo: not connected');
     const whoami = await oauth('alice', 'whoami');
-    expect(whoami.text).toContain('not connected to demo');
+    expect(whoami.text).toContain('not connected to Demo');
     expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
   });
 });

@@ -12,7 +12,7 @@
  * each row passed.
  */
 import { AppsEngineHarness } from '../../tools/harness';
-import { findPreset } from '../../src/core/providers';
+import { fillPreset, findPreset } from '../../src/core/providers';
 import { startAsanaEmulator } from '../emulators/asana';
 import { startAtlassianEmulator } from '../emulators/atlassian';
 import { startChatworkEmulator } from '../emulators/chatwork';
@@ -472,7 +472,7 @@ describe('every preset on the real runtime, against a server that answers as its
         expect(storedRecord(row.id)).toBeUndefined();
         if (!revocation) {
           expect(text).toContain('no way to revoke');
-          const page = findPreset(row.preset)!.build({ id: row.id }).appAccessPage;
+          const page = fillPreset(findPreset(row.preset)!, { id: row.id }).appAccessPage;
           if (page) expect(text).toContain(page);
           return 'passed';
         }

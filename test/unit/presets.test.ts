@@ -10,7 +10,7 @@ import { OAuthError } from '../../src/core/errors';
 import { USER_AGENT } from '../../src/core/http';
 import type { HttpResponse } from '../../src/core/ports';
 import type { ClientCredentials, ResolvedProvider } from '../../src/core/provider';
-import { PRESETS, definitionFromPreset, findPreset, type Preset, type PresetData, type PresetOptions } from '../../src/core/providers';
+import { PRESETS, definitionFromPreset, fillPreset, findPreset, type Preset, type PresetData, type PresetOptions } from '../../src/core/providers';
 import { isTokenRefused } from '../../src/core/connector';
 import { buildProfileRequest, readProfileResponse } from '../../src/core/profile';
 import { buildRevocationRequests, revokeTokens } from '../../src/core/revoke';
@@ -131,9 +131,7 @@ describe('presets are data, filled by one function', () => {
     return Object.entries(value).flatMap(([key, item]) => functionsIn(item, `${path}.${key}`));
   }
 
-  it.each(PRESETS.map((p) => [p.key, p] as const))('%s is data: no function of its own builds the definition', (_key, entry) => {
-    // `build` is the catalog's one generic filler, the same for every entry (fillPreset).
-    const { build: _build, ...data } = entry;
+  it.each(PRESETS.map((p) => [p.key, p] as const))('%s is data: no function of its own builds the definition', (_key, data) => {
     expect(functionsIn(data)).toEqual([]);
     expect(JSON.parse(JSON.stringify(data.definition))).toEqual(data.definition);
   });
@@ -146,7 +144,14 @@ describe('presets are data, filled by one function', () => {
     built.endpoints.token = 'https://elsewhere.example.com/token';
     expect(provider('gitlab').endpoints.token).toBe('https://gitlab.com/oauth/token');
     // Its defaults, read without validation (the page users are sent to when the app cannot revoke).
-    expect(gitlab.build({ id: 'gl' }).appAccessPage).toBe('https://gitlab.com/-/user_settings/applications');
+    expect(fillPreset(gitlab, { id: 'gl' }).appAccessPage).toBe('https://gitlab.com/-/user_settings/applications');
+  });
+
+  it('names a custom or OpenID Connect provider after its id, as a name reads in a sentence, unless the admin names it', () => {
+    expect(definitionFromPreset(preset('oidc'), { id: 'keycloak', issuer: 'https://id.example.com/realms/main' }).displayName).toBe('Keycloak');
+    expect(definitionFromPreset(preset('oidc'), { id: 'sso', issuer: 'https://id.example.com', overrides: { displayName: 'Company SSO' } }).displayName).toBe(
+      'Company SSO',
+    );
   });
 
   it('fills {id} and the parameter in any preset, leaves the core its own placeholders, then merges overrides and scopes and validates', () => {

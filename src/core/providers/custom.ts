@@ -9,8 +9,8 @@ export const customOAuth2: PresetData = {
   label: 'Custom OAuth 2.0',
   docs: 'https://www.rfc-editor.org/rfc/rfc6749',
   needs: 'endpoints',
-  // Everything else comes from the advanced JSON; the name shown is the id unless the admin gives one.
-  definition: { displayName: '{id}' },
+  // Everything else comes from the advanced JSON; the name shown comes from the id unless the admin gives one.
+  definition: {},
 };
 
 /**
@@ -25,7 +25,6 @@ export const openidConnect: PresetData = {
   // The issuer URL, required (a base URL: discovery appends its well-known path, OpenID Connect Discovery 1.0 §4.1).
   parameter: { format: 'baseUrl' },
   definition: {
-    displayName: '{id}',
     issuer: '{issuer}',
     discovery: 'openid',
     scopes: { default: ['openid', 'profile', 'email', 'offline_access'] },

@@ -51,15 +51,11 @@ export interface PresetData {
   definition: DefinitionTemplate;
 }
 
-/** A preset of the catalog. */
-export interface Preset extends PresetData {
-  /** The filled definition before overrides and validation (`fillPreset`), for callers that read a preset's defaults. */
-  build(options: PresetOptions): ProviderInput;
-}
+/** A preset of the catalog: its data, frozen so no caller can change what the next slot is built from. */
+export type Preset = Readonly<PresetData>;
 
-/** Makes a catalog entry of a preset's data, frozen so no caller can change what the next slot is built from. */
 export function catalogEntry(data: PresetData): Preset {
-  return deepFreeze({ ...data, build: (options: PresetOptions) => fillPreset(data, options) });
+  return deepFreeze({ ...data });
 }
 
 /**
@@ -85,7 +81,16 @@ export function fillPreset(preset: PresetData, options: PresetOptions): Provider
   const values: Record<string, string> = { id: options.id };
   if (preset.needs && preset.needs !== 'endpoints') values[preset.needs] = parameterValue(preset, preset.needs, options);
   const filled = fillStrings(preset.definition, values) as DefinitionTemplate;
-  return { ...filled, id: options.id, displayName: options.displayName ?? filled.displayName ?? options.id };
+  return { ...filled, id: options.id, displayName: options.displayName ?? filled.displayName ?? nameFromId(options.id) };
+}
+
+/**
+ * The name shown for a provider whose preset has none (a custom or OpenID Connect one the admin did
+ * not name in the advanced JSON): its id, which users type in lower case, capitalised to read as a
+ * name in a sentence ("Connect Keycloak"); the admin's `displayName` replaces it.
+ */
+export function nameFromId(id: string): string {
+  return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
 function parameterValue(preset: PresetData, field: PresetParameterName, options: PresetOptions): string {
