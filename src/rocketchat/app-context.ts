@@ -9,12 +9,15 @@
 import type { IEnvironmentRead, IHttp, ILogger, IModify, IPersistence, IRead } from '@rocket.chat/apps-engine/definition/accessors';
 import type { IRoom } from '@rocket.chat/apps-engine/definition/rooms';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
+import { systemClock } from '../core/ports';
 import type { Logger } from '../core/redact';
+import { RegisterLease } from '../core/register-lease';
 import { appRequest, oauthCore, processShared, type AppRequest, type CommandContext, type CorePorts, type People, type PlatformPorts } from '../app/context';
 import { pickLanguage, translator } from '../app/i18n';
 import type { TokenService } from '../app/token-service';
 import { loadConfiguration } from './configuration';
 import { EngineHttpTransport } from './http-transport';
+import { AssociationLeaseRegister } from './lease-register';
 import { AssociationStateStore, ConnectLinks } from './pending-stores';
 import { sendEphemeral } from './replies';
 import { AssociationTokenStore } from './token-store';
@@ -63,6 +66,9 @@ function corePorts({ read, http, persis, logger }: EngineRequest): CorePorts {
     transport: new EngineHttpTransport(http),
     tokens: new AssociationTokenStore(reader, persis, logger),
     states: new AssociationStateStore(reader, persis),
+    // Server instances sharing one database refresh a grant once: a rotating refresh token sent
+    // twice kills the grant (RFC 9700 §4.14.2).
+    lease: new RegisterLease(new AssociationLeaseRegister(reader, persis), { clock: systemClock }),
     logger: engineLogger(logger),
   };
 }
