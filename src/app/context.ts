@@ -5,13 +5,15 @@
  * request; what must outlive a request (discovered metadata, refreshes in flight) is the process's.
  */
 import { OAuthConnector, type ProviderRegistry } from '../core/connector';
+import type { StoredConnection } from '../core/ports';
 import { MetadataCache } from '../core/discovery';
 import type { RefreshFlights } from '../core/getter';
 import { systemClock, type Clock, type HttpTransport, type Lease, type TokenStore } from '../core/ports';
 import type { Logger } from '../core/redact';
-import { configuredProvider, type AppConfig } from './config';
+import { configuredProvider, displayNameOf, type AppConfig } from './config';
 import type { ConnectLinkStore, LinkedStateStore } from './connect-links';
-import type { Translate } from './i18n';
+import { connectButton } from './connect-links';
+import { translator, type Translate } from './i18n';
 import type { Reply } from './reply';
 import { TokenService } from './token-service';
 
@@ -30,8 +32,12 @@ export interface People {
 }
 
 export interface Notifier {
-  /** A reply only this user sees, in this room (or channel). */
+  /** A reply only this user sees, in this room (or channel), now: it is not kept for later. */
   tell(userId: string, roomId: string, reply: Reply): Promise<void>;
+  /** The direct conversation between the app and this user (created when there is none); undefined when the platform cannot open one. */
+  directRoom(userId: string): Promise<string | undefined>;
+  /** A message from the app, kept in the room like any other: the user reads it when they come back. */
+  post(roomId: string, reply: Reply): Promise<void>;
 }
 
 /** What a platform supplies, per request or for good. */
@@ -75,7 +81,12 @@ export interface AppRequest {
 export type CorePorts = Pick<PlatformPorts, 'transport' | 'tokens' | 'states' | 'lease' | 'clock' | 'logger'>;
 
 /** The core wired to a platform's ports and this request's configuration, and the token service over it. */
-export function oauthCore(config: AppConfig, ports: CorePorts, shared: ProcessShared): { connector: OAuthConnector; tokens: TokenService; clock: Clock } {
+export function oauthCore(
+  config: AppConfig,
+  ports: CorePorts,
+  shared: ProcessShared,
+  onConnectionLost?: (connection: StoredConnection) => Promise<void>,
+): { connector: OAuthConnector; tokens: TokenService; clock: Clock } {
   const clock = ports.clock ?? systemClock;
   const connector = new OAuthConnector({
     providers: registryOf(config),
@@ -88,20 +99,40 @@ export function oauthCore(config: AppConfig, ports: CorePorts, shared: ProcessSh
     metadata: shared.metadata,
     refreshFlights: shared.refreshFlights,
     endpointPolicy: config.endpointPolicy,
+    onConnectionLost,
   });
   return { connector, tokens: new TokenService(connector), clock };
 }
 
 export function appRequest(config: AppConfig, ports: PlatformPorts, shared: ProcessShared): AppRequest {
-  return {
+  const app: AppRequest = {
     config,
-    ...oauthCore(config, ports, shared),
+    ...oauthCore(config, ports, shared, (connection) => tellConnectionLost(app, connection)),
     links: ports.links,
     states: ports.states,
     people: ports.people,
     notifier: ports.notifier,
     logger: ports.logger,
   };
+  return app;
+}
+
+/**
+ * The provider ended a user's grant (found by whichever command or job tried to use it): one
+ * message in their direct conversation with the app, kept for when they come back, with a Connect
+ * button. The core calls this once, when the record turns lost.
+ */
+async function tellConnectionLost(app: AppRequest, connection: StoredConnection): Promise<void> {
+  const provider = configuredProvider(app.config, connection.providerId);
+  const roomId = await app.notifier.directRoom(connection.userId);
+  if (!provider || !roomId) return;
+  const person = await app.people.find(connection.userId);
+  const t = translator(person?.language ?? (await app.people.defaultLanguage()));
+  const button = await connectButton(app, { userId: connection.userId, roomId, provider, t });
+  await app.notifier.post(roomId, {
+    sections: [t('lost_notice', { provider: displayNameOf(app.config, connection.providerId) })],
+    buttons: button ? [button] : [],
+  });
 }
 
 /** The core's view of the configured providers. */

@@ -15,6 +15,8 @@ import type { RevocationResult } from '../core/revoke';
 /** A user's connection to one provider as stored now (nothing is refreshed to answer this). */
 export type ConnectionState =
   | { status: 'connected'; connection: StoredConnection }
+  /** The provider ended the grant: kept so the user reads why, its tokens wiped. */
+  | { status: 'lost'; connection: StoredConnection }
   | { status: 'not_connected' }
   /** A record this version cannot read: the user must connect again (it was logged once, when found). */
   | { status: 'unreadable' };
@@ -25,7 +27,8 @@ export class TokenService {
   async state(userId: string, providerId: string): Promise<ConnectionState> {
     try {
       const connection = await this.connector.connection(userId, providerId);
-      return connection ? { status: 'connected', connection } : { status: 'not_connected' };
+      if (!connection) return { status: 'not_connected' };
+      return connection.lost ? { status: 'lost', connection } : { status: 'connected', connection };
     } catch (error) {
       if (isOAuthError(error, 'reconnect_required')) return { status: 'unreadable' };
       throw error;
@@ -36,6 +39,9 @@ export class TokenService {
   async connection(userId: string, providerId: string): Promise<StoredConnection> {
     const state = await this.state(userId, providerId);
     if (state.status === 'connected') return state.connection;
+    if (state.status === 'lost') {
+      throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, { providerId, reason: state.connection.lost?.reason });
+    }
     if (state.status === 'unreadable') throw new OAuthError('reconnect_required', 'unreadable record', { providerId, reason: 'unreadable_record' });
     throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
   }

@@ -52,6 +52,11 @@ export interface ConnectorOptions {
   refreshMarginMs?: number;
   /** Share in-flight refreshes between connectors made per request in one process. */
   refreshFlights?: RefreshFlights;
+  /**
+   * Told once when a connection is found lost (the provider ended the grant): the platform tells the
+   * user. A failure here is logged and does not change what the caller is answered.
+   */
+  onConnectionLost?: (connection: StoredConnection) => Promise<void>;
   /** Where requests may go (endpoint-policy.ts); default: https to public hosts only. */
   endpointPolicy?: EndpointPolicy;
 }
@@ -87,6 +92,10 @@ export class OAuthConnector {
         return requestTokens(this.endpointContext(), provider, client, { type: 'refresh_token', previous: connection.tokens });
       },
       onRefreshed: (connection) => this.logger.debug(`Refreshed the ${connection.providerId} token of user ${connection.userId}`),
+      onLost: async (connection) => {
+        this.logger.info(`The ${connection.providerId} connection of user ${connection.userId} was ended by the provider (${connection.lost?.reason})`);
+        await options.onConnectionLost?.(connection).catch((error: unknown) => this.logger.warn('Could not tell a user their connection was lost', error));
+      },
     });
   }
 
@@ -220,6 +229,10 @@ export class OAuthConnector {
       return { summary: 'unreadable', outcomes: [] };
     }
     if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    if (stored.lost) {
+      await this.options.tokens.delete(userId, providerId);
+      return { summary: 'already_ended', outcomes: [] };
+    }
     try {
       const { provider, client } = await this.provider(providerId);
       // A token that revokes itself must still be alive to do so; an expired one would leave the

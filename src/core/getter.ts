@@ -8,7 +8,7 @@
  */
 import { isOAuthError, OAuthError } from './errors';
 import type { Clock, Lease, StoredConnection, TokenStore } from './ports';
-import { needsRefresh, type TokenSet } from './tokens';
+import { needsRefresh, wipedTokens, type TokenSet } from './tokens';
 
 export interface TokenGetterOptions {
   tokens: TokenStore;
@@ -24,6 +24,11 @@ export interface TokenGetterOptions {
   pollMs?: number;
   /** Called with the connection after a successful refresh (for logs without secrets). */
   onRefreshed?: (connection: StoredConnection) => void;
+  /**
+   * Called once when a connection is found lost (its record now says so): the platform tells the
+   * user. Later callers meet the lost record and are only answered `reconnect_required`.
+   */
+  onLost?: (connection: StoredConnection) => Promise<void>;
   /**
    * The in-flight refreshes, by (user, provider). Pass one map to every getter of a process when
    * getters are made per request (as the app does with each request's accessors).
@@ -54,8 +59,7 @@ export class TokenGetter {
 
   /** The stored connection with an access token that is valid now (refreshed when needed). */
   async getConnection(userId: string, providerId: string, get: GetOptions = {}): Promise<StoredConnection> {
-    const stored = await this.options.tokens.get(userId, providerId);
-    if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    const stored = usable(await this.options.tokens.get(userId, providerId), providerId);
     if (this.isUsable(stored, get)) return stored;
 
     const key = `${userId}\u0000${providerId}`;
@@ -89,8 +93,7 @@ export class TokenGetter {
       }
       // Someone else is refreshing: wait for their result rather than racing them.
       await sleep(this.options.pollMs ?? 100);
-      const current = await this.options.tokens.get(userId, providerId);
-      if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+      const current = usable(await this.options.tokens.get(userId, providerId), providerId);
       if (this.isUsable(current, get)) return current;
       if (clock.now() >= deadline) {
         throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
@@ -101,21 +104,23 @@ export class TokenGetter {
   private async refreshHoldingLease(userId: string, providerId: string, get: GetOptions): Promise<StoredConnection> {
     const { tokens } = this.options;
     // Read again under the lease: another instance may have refreshed while we waited for it.
-    const current = await tokens.get(userId, providerId);
-    if (!current) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    const current = usable(await tokens.get(userId, providerId), providerId);
     if (this.isUsable(current, get)) return current;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
       // Expired by the clock, or (a token without expiry, RFC 6749 §5.1 leaves expires_in optional)
-      // refused by the provider's API: either way nothing can renew it.
+      // refused by the provider's API: either way nothing can renew it. Refused is the provider
+      // ending the grant, which the user is told of once; expired is what status already shows.
       const expired = needsRefresh(current.tokens, this.options.clock.now(), this.options.marginMs);
-      throw new OAuthError(
+      const error = new OAuthError(
         'reconnect_required',
         expired
           ? `The ${providerId} token expired and the provider gave no refresh token`
           : `${providerId} no longer accepts the token, and gave no refresh token`,
         { providerId, reason: expired ? 'expired' : 'grant_rejected' },
       );
+      if (!expired) await this.markLost(current, error);
+      throw error;
     }
     let renewed: TokenSet;
     try {
@@ -133,16 +138,41 @@ export class TokenGetter {
   /**
    * `invalid_grant` on refresh. Read again before declaring the connection dead: a refresh by an
    * instance that did not respect the lease may have stored a new token meanwhile. Otherwise the
-   * record is removed, so status and the next call say "connect again" rather than fail forever.
+   * record is kept as lost, so status and the next call say "connect again" rather than fail forever.
    */
   private async afterDeadGrant(userId: string, providerId: string, spentRefreshToken: string, error: OAuthError): Promise<StoredConnection> {
     const again = await this.options.tokens.get(userId, providerId);
-    if (again && again.tokens.refreshToken !== spentRefreshToken && !needsRefresh(again.tokens, this.options.clock.now(), this.options.marginMs)) {
+    if (
+      again &&
+      !again.lost &&
+      again.tokens.refreshToken !== spentRefreshToken &&
+      !needsRefresh(again.tokens, this.options.clock.now(), this.options.marginMs)
+    ) {
       return again;
     }
-    if (again && again.tokens.refreshToken === spentRefreshToken) await this.options.tokens.delete(userId, providerId);
+    if (again && !again.lost && again.tokens.refreshToken === spentRefreshToken) await this.markLost(again, error);
     throw error;
   }
+
+  /** Keeps the record as lost, its tokens wiped, and has the user told once. */
+  private async markLost(connection: StoredConnection, error: OAuthError): Promise<void> {
+    const now = this.options.clock.now();
+    const lost: StoredConnection = {
+      ...connection,
+      tokens: wipedTokens(connection.tokens, now),
+      lost: { at: now, reason: error.reason === 'expired' || error.reason === 'unreadable_record' ? error.reason : 'grant_rejected' },
+    };
+    await this.options.tokens.put(lost);
+    await this.options.onLost?.(lost);
+  }
+}
+
+/** A stored connection that can be used or refreshed; otherwise why not, as the error a user reads. */
+function usable(stored: StoredConnection | undefined, providerId: string): StoredConnection {
+  if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+  if (stored.lost)
+    throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, { providerId, reason: stored.lost.reason });
+  return stored;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,6 +3,7 @@
  * (IHttp, association-keyed persistence); a plain Node process uses src/node/. The core imports
  * nothing of any chat platform.
  */
+import type { ReconnectReason } from './errors';
 import type { TokenSet } from './tokens';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
@@ -50,6 +51,12 @@ export interface StoredConnection {
   accountName?: string;
   /** Epoch ms of the first connection. */
   connectedAt: number;
+  /**
+   * Set when the provider ended the grant (a refresh refused for good, a token refused that nothing
+   * can renew): the record is kept so the user reads "needs reconnect" rather than "not connected",
+   * its tokens wiped (`wipedTokens`), until they connect again or disconnect.
+   */
+  lost?: { at: number; reason: ReconnectReason };
 }
 
 /** Tokens per (user, provider). Rocket.Chat: USER(userId) + MISC(provider key) association records. */

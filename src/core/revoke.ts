@@ -24,9 +24,10 @@ export type RevocationOutcome =
 export interface RevocationResult {
   /**
    * revoked: every token the provider can revoke was; not_supported: the provider has no revocation;
-   * partial/failed: see `outcomes`; unreadable: the stored record could not be read, so nothing was sent.
+   * partial/failed: see `outcomes`; unreadable: the stored record could not be read, so nothing was sent;
+   * already_ended: the provider had ended the grant (a lost connection), so there was nothing to revoke.
    */
-  summary: 'revoked' | 'partial' | 'failed' | 'not_supported' | 'unreadable';
+  summary: 'revoked' | 'partial' | 'failed' | 'not_supported' | 'unreadable' | 'already_ended';
   outcomes: RevocationOutcome[];
 }
 

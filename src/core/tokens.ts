@@ -20,6 +20,21 @@ export interface TokenSet {
   idToken?: string;
 }
 
+/**
+ * What a lost connection keeps of its tokens: the scopes granted and asked for (what the user had),
+ * no token of any kind, and an expiry in the past so that nothing could mistake it for a usable one.
+ */
+export function wipedTokens(tokens: TokenSet, now: number): TokenSet {
+  return {
+    accessToken: '',
+    tokenType: tokens.tokenType,
+    scopes: tokens.scopes,
+    requestedScopes: tokens.requestedScopes,
+    obtainedAt: tokens.obtainedAt,
+    expiresAt: now,
+  };
+}
+
 /** `expires_in` as JSON number or, in form-encoded answers (GitHub), as a string of digits. */
 const seconds = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().nonnegative());
 

@@ -12,14 +12,14 @@ import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import { systemClock } from '../core/ports';
 import type { Logger } from '../core/redact';
 import { RegisterLease } from '../core/register-lease';
-import { appRequest, oauthCore, processShared, type AppRequest, type CommandContext, type CorePorts, type People, type PlatformPorts } from '../app/context';
+import { appRequest, processShared, type AppRequest, type CommandContext, type CorePorts, type People, type PlatformPorts } from '../app/context';
 import { pickLanguage, translator } from '../app/i18n';
 import type { TokenService } from '../app/token-service';
 import { loadConfiguration } from './configuration';
 import { EngineHttpTransport } from './http-transport';
 import { AssociationLeaseRegister } from './lease-register';
 import { AssociationStateStore, ConnectLinks } from './pending-stores';
-import { sendEphemeral } from './replies';
+import { directRoomWith, postMessage, sendEphemeral } from './replies';
 import { AssociationTokenStore } from './token-store';
 
 const shared = processShared();
@@ -54,10 +54,12 @@ export async function commandContext(request: EngineRequest & { modify: IModify;
   };
 }
 
-/** The token service for the app's other commands and endpoints (see README). */
-export async function tokenServiceFor(request: EngineRequest): Promise<TokenService> {
-  const config = await loadConfiguration(request.read.getEnvironmentReader(), request.appId);
-  return oauthCore(config, corePorts(request), shared).tokens;
+/**
+ * The token service for the app's other commands and endpoints (see README). It needs IModify: a
+ * user whose connection it finds ended is told so in a direct message.
+ */
+export async function tokenServiceFor(request: EngineRequest & { modify: IModify }): Promise<TokenService> {
+  return (await engineAppRequest(request)).tokens;
 }
 
 function corePorts({ read, http, persis, logger }: EngineRequest): CorePorts {
@@ -83,6 +85,11 @@ function platformPorts(request: EngineRequest & { modify: IModify }): PlatformPo
       async tell(userId, roomId, reply) {
         const [user, room] = await Promise.all([read.getUserReader().getById(userId), read.getRoomReader().getById(roomId)]);
         if (user && room) await sendEphemeral({ appId, read, modify, user, room, reply });
+      },
+      directRoom: (userId) => directRoomWith(read, modify, userId),
+      async post(roomId, reply) {
+        const [appUser, room] = await Promise.all([read.getUserReader().getAppUser(), read.getRoomReader().getById(roomId)]);
+        if (appUser && room) await postMessage({ appId, modify, sender: appUser, room, reply });
       },
     },
   };

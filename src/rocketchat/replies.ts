@@ -3,7 +3,7 @@
  * user sees them) made of UI Kit blocks, with link buttons.
  */
 import type { IModify, IRead } from '@rocket.chat/apps-engine/definition/accessors';
-import type { IRoom } from '@rocket.chat/apps-engine/definition/rooms';
+import { RoomType, type IRoom } from '@rocket.chat/apps-engine/definition/rooms';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import type { ActionsBlock, ContextBlock, LayoutBlock, SectionBlock } from '@rocket.chat/ui-kit';
 import { textOf, type Reply } from '../app/reply';
@@ -51,4 +51,28 @@ export async function sendEphemeral(args: { appId: string; read: IRead; modify: 
     .setBlocks(toEngine(blocksOf(args.appId, reply)));
   if (appUser) builder.setSender(appUser);
   await modify.getNotifier().notifyUser(user, builder.getMessage());
+}
+
+/** A message from the app's user, kept in the room (unlike an ephemeral one): read when the user comes back. */
+export async function postMessage(args: { appId: string; modify: IModify; sender: IUser; room: IRoom; reply: Reply }): Promise<void> {
+  const { modify, reply } = args;
+  const builder = modify
+    .getCreator()
+    .startMessage()
+    .setRoom(args.room)
+    .setSender(args.sender)
+    .setText(textOf(reply))
+    .setBlocks(toEngine(blocksOf(args.appId, reply)));
+  await modify.getCreator().finish(builder);
+}
+
+/** The direct-message room between the app's user and this user, created when there is none yet. */
+export async function directRoomWith(read: IRead, modify: IModify, userId: string): Promise<string | undefined> {
+  const [appUser, user] = await Promise.all([read.getUserReader().getAppUser(), read.getUserReader().getById(userId)]);
+  if (!appUser || !user) return undefined;
+  const usernames = [appUser.username, user.username];
+  const existing = await read.getRoomReader().getDirectByUsernames(usernames);
+  if (existing) return existing.id;
+  const builder = modify.getCreator().startRoom().setType(RoomType.DIRECT_MESSAGE).setCreator(appUser).setMembersToBeAddedByUsernames(usernames);
+  return modify.getCreator().finish(builder);
 }

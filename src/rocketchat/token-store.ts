@@ -14,26 +14,34 @@ import { OAuthError } from '../core/errors';
 import type { StoredConnection, TokenStore } from '../core/ports';
 import { fromEngine, toEngine } from './engine-boundary';
 
-/** The format this version writes. */
-export const TOKEN_RECORD_FORMAT = 1;
+/**
+ * The format this version writes. 2: a connection the provider ended is kept (`lost`, its tokens
+ * wiped), and token values may be sealed (src/core/sealed-stores.ts). A version that reads only 1
+ * tells the user to connect again rather than use either.
+ */
+export const TOKEN_RECORD_FORMAT = 2;
 
-const recordSchema = z.object({
-  format: z.literal(TOKEN_RECORD_FORMAT),
-  userId: z.string(),
-  providerId: z.string(),
-  accountName: z.string().optional(),
-  connectedAt: z.number(),
-  tokens: z.object({
-    accessToken: z.string().min(1),
-    tokenType: z.string(),
-    refreshToken: z.string().optional(),
-    expiresAt: z.number().optional(),
-    obtainedAt: z.number(),
-    scopes: z.array(z.string()),
-    requestedScopes: z.array(z.string()).optional(),
-    idToken: z.string().optional(),
-  }),
-});
+const recordSchema = z
+  .object({
+    format: z.literal(TOKEN_RECORD_FORMAT),
+    userId: z.string(),
+    providerId: z.string(),
+    accountName: z.string().optional(),
+    connectedAt: z.number(),
+    lost: z.object({ at: z.number(), reason: z.enum(['grant_rejected', 'expired', 'unreadable_record']) }).optional(),
+    tokens: z.object({
+      accessToken: z.string(),
+      tokenType: z.string(),
+      refreshToken: z.string().optional(),
+      expiresAt: z.number().optional(),
+      obtainedAt: z.number(),
+      scopes: z.array(z.string()),
+      requestedScopes: z.array(z.string()).optional(),
+      idToken: z.string().optional(),
+    }),
+  })
+  // Only a lost connection holds no access token.
+  .refine((record) => record.lost !== undefined || record.tokens.accessToken.length > 0, { path: ['tokens', 'accessToken'], message: 'empty' });
 
 type TokenRecord = z.infer<typeof recordSchema>;
 
@@ -43,6 +51,7 @@ type TokenRecord = z.infer<typeof recordSchema>;
  */
 const MIGRATIONS: Record<number, (record: Record<string, unknown>) => Record<string, unknown>> = {
   0: (record) => ({ ...record, format: 1 }),
+  1: (record) => ({ ...record, format: 2 }),
 };
 
 export type RecordReading = { connection: StoredConnection } | { unreadable: string };

@@ -24,6 +24,7 @@ function platform() {
   const clock = { now: () => now };
   const transport = new RecordingTransport();
   const told: Array<{ userId: string; roomId: string; text: string; buttons: number }> = [];
+  const posted: Array<{ roomId: string; text: string; buttons: number }> = [];
   const ports: PlatformPorts = {
     transport,
     tokens: new MemoryTokenStore(),
@@ -38,6 +39,10 @@ function platform() {
     notifier: {
       tell: async (userId, roomId, reply) => {
         told.push({ userId, roomId, text: textOf(reply), buttons: reply.buttons?.length ?? 0 });
+      },
+      directRoom: async (userId) => `dm-${userId}`,
+      post: async (roomId, reply) => {
+        posted.push({ roomId, text: textOf(reply), buttons: reply.buttons?.length ?? 0 });
       },
     },
   };
@@ -65,7 +70,7 @@ function platform() {
     await runOAuthCommand({ ...rest, user, roomId: 'room-1', t: translator(language), reply: async (reply) => void replies.push(reply) }, words.split(' '));
     return replies;
   };
-  return { app, command, transport, told, advance: (ms: number) => (now += ms) };
+  return { app, command, transport, told, posted, advance: (ms: number) => (now += ms) };
 }
 
 /** The browser's part: open the Connect button's link, press Continue; answers the state and the cookie. */
@@ -124,5 +129,31 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     const page = await showConnectPage(p.app(), { query: { link }, headers: {} });
     expect(page.status).toBe(400);
     expect(page.body).toContain(translator('en')('page_invalid_link'));
+  });
+
+  it('tells a user once, in a message kept in their direct conversation, when the provider ended their grant; status says it needs reconnecting', async () => {
+    const p = platform();
+    const { state, cookie } = await pressConnect(p);
+    p.transport.answer(
+      json({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 60, refresh_token: 'the-refresh-token', scope: 'read' }),
+      json({ login: 'ada-at-acme' }),
+    );
+    await completeConnect(p.app(), { query: { code: 'the-code', state }, headers: { cookie } });
+    p.advance(120_000);
+    // The grant was revoked at the provider while Ada was away; another command of the app needs her token.
+    p.transport.answer(json({ error: 'invalid_grant' }, 400));
+    await expect(p.app().tokens.getAccessToken('u-ada', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
+    await expect(p.app().tokens.getAccessToken('u-ada', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
+    expect(p.transport.requests.filter((r) => r.url === 'https://id.acme.test/token')).toHaveLength(2); // the code, one refresh: no retry loop
+    expect(p.posted).toEqual([{ roomId: 'dm-u-ada', text: translator('de')('lost_notice', { provider: 'Acme' }), buttons: 1 }]);
+
+    const [status] = await p.command('status');
+    expect(textOf(status)).toContain(translator('en')('status_lost', { provider: 'Acme' }));
+    const [token] = await p.command('token');
+    expect(token.buttons).toHaveLength(1);
+    const [revoke] = await p.command('revoke');
+    expect(textOf(revoke)).toBe(translator('en')('revoke_already_ended', { provider: 'Acme' }));
+    const [after] = await p.command('status');
+    expect(textOf(after)).toContain(translator('en')('status_not_connected', { provider: 'Acme' }));
   });
 });

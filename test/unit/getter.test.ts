@@ -1,6 +1,6 @@
 import { OAuthError } from '../../src/core/errors';
 import { TokenGetter, type TokenGetterOptions } from '../../src/core/getter';
-import type { Lease, StoredConnection } from '../../src/core/ports';
+import { processLocalLease, type Lease, type StoredConnection } from '../../src/core/ports';
 import type { TokenSet } from '../../src/core/tokens';
 import { MemoryLease, MemoryTokenStore } from '../../src/node/memory-stores';
 
@@ -124,14 +124,25 @@ describe('token getter', () => {
     expect(server.calls).toEqual(['refresh-0']);
   });
 
-  it('on invalid_grant removes the dead connection so the user is asked to connect again', async () => {
+  it('on invalid_grant keeps the connection as lost, its tokens wiped, and has the user told once', async () => {
     const store = await storeWith(tokens('access-0', 'refresh-0', 2));
     now += 2000;
+    let refreshes = 0;
     const dead: TokenGetterOptions['refresh'] = async () => {
+      refreshes += 1;
       throw new OAuthError('reconnect_required', 'invalid_grant', { oauthError: 'invalid_grant' });
     };
-    await expect(getter(store, dead).getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required' });
-    expect(await store.get('u1', 'acme')).toBeUndefined();
+    const told: string[] = [];
+    const lostGetter = new TokenGetter({ tokens: store, clock, refresh: dead, lease: processLocalLease, onLost: async (c) => void told.push(c.userId) });
+    await expect(lostGetter.getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required', reason: 'grant_rejected' });
+    await expect(lostGetter.getAccessToken('u1', 'acme')).rejects.toMatchObject({ kind: 'reconnect_required', reason: 'grant_rejected' });
+    const kept = await store.get('u1', 'acme');
+    expect(kept?.lost).toEqual({ at: now, reason: 'grant_rejected' });
+    expect(kept?.tokens.accessToken).toBe('');
+    expect(kept?.tokens.refreshToken).toBeUndefined();
+    expect(JSON.stringify(kept)).not.toMatch(/access-0|refresh-0/);
+    expect(refreshes).toBe(1);
+    expect(told).toEqual(['u1']);
   });
 
   it('on invalid_grant uses a token stored meanwhile by someone else instead of giving up', async () => {

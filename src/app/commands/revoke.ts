@@ -16,6 +16,8 @@ export async function revoke(ctx: CommandContext, [name]: string[]): Promise<voi
       await ctx.reply({
         sections: [page ? t('revoke_not_supported_at', { provider: displayName, url: page }) : t('revoke_not_supported', { provider: displayName })],
       });
+    } else if (result.summary === 'already_ended') {
+      await ctx.reply({ sections: [t('revoke_already_ended', { provider: displayName })] });
     } else if (result.summary === 'unreadable') {
       await ctx.reply({ sections: [t('revoke_unreadable', { provider: displayName })] });
     } else {

@@ -15,6 +15,7 @@ export async function status(ctx: CommandContext): Promise<void> {
       const provider = definition.displayName;
       if (state.status === 'unreadable') return `• ${t('status_unreadable', { provider })}`;
       if (state.status === 'not_connected') return `• ${t('status_not_connected', { provider })}`;
+      if (state.status === 'lost') return `• ${t('status_lost', { provider })}`;
       const { connection } = state;
       const head = connection.accountName ? t('status_connected', { provider, account: connection.accountName }) : t('status_connected_unnamed', { provider });
       const details = [expiryText(t, connection.tokens, now), notGrantedText(t, definition, connection.tokens)].filter(Boolean).join('; ');
