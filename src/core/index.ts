@@ -32,3 +32,29 @@ export { buildProfileRequest, readProfileResponse, type Profile } from './profil
 export { TokenGetter, type GetOptions, type TokenGetterOptions } from './getter';
 export { OAuthConnector, type CompletedAuthorization, type ConnectorOptions, type ProviderRegistry } from './connector';
 export { PRESETS, findPreset, definitionFromPreset, type Preset, type PresetOptions } from './providers';
+export {
+  isSealed,
+  newSealingKey,
+  openSealed,
+  parseKeyRing,
+  parseSealingKey,
+  sealValue,
+  sealedKeyId,
+  SealingKey,
+  SEAL_VERSION,
+  type KeyRing,
+  type Opened,
+  type OpenFailure,
+  type SealContext,
+} from './sealing';
+export {
+  needsReseal,
+  SealedLinkedStateStore,
+  SealedStateStore,
+  SealedTokenStore,
+  SEALED_STATE_FORMAT,
+  SEALED_TOKEN_FIELDS,
+  SEALED_TOKEN_FORMAT,
+  type SealedStoreOptions,
+  type SealingLogger,
+} from './sealed-stores';
