@@ -1,6 +1,7 @@
 /**
  * The App class (app.json `classFile`): wires the settings, the `/oauth` command and, on every
- * settings change, a check of the provider slots whose problems go to the app's log.
+ * settings change, a check of the provider slots whose problems go to the app's log; keeps the
+ * token sealing key (generated at enable, retired rather than lost when replaced).
  */
 import type {
   IAppAccessors,
@@ -15,13 +16,15 @@ import { ApiSecurity, ApiVisibility } from '@rocket.chat/apps-engine/definition/
 import { App } from '@rocket.chat/apps-engine/definition/App';
 import type { IAppInfo } from '@rocket.chat/apps-engine/definition/metadata';
 import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
+import type { ISettingUpdateContext } from '@rocket.chat/apps-engine/definition/settings/ISettingUpdateContext';
 import { OAuthCommand } from '../commands/OAuthCommand';
 import { loadConfiguration } from './rocketchat/configuration';
 import { CompleteEndpoint } from './rocketchat/endpoints/complete-endpoint';
 import { ConnectEndpoint } from './rocketchat/endpoints/connect-endpoint';
 import { languageFor } from './rocketchat/app-context';
 import { translator } from './app/i18n';
-import { settingDefinitions } from './rocketchat/settings';
+import { ensureTokenKey, keyChange } from './rocketchat/sealing-keys';
+import { settingDefinitions, TOKEN_KEY } from './rocketchat/settings';
 
 export class OAuthApp extends App {
   constructor(info: IAppInfo, logger: ILogger, accessors: IAppAccessors) {
@@ -41,8 +44,14 @@ export class OAuthApp extends App {
   }
 
   override async onEnable(environment: IEnvironmentRead, _configurationModify: IConfigurationModify): Promise<boolean> {
+    await ensureTokenKey(environment, this.getAccessors().environmentWriter, this.getLogger());
     await this.logSlotProblems(environment);
     return true;
+  }
+
+  override async onPreSettingUpdate(context: ISettingUpdateContext, _configurationModify: IConfigurationModify, read: IRead, _http: IHttp): Promise<ISetting> {
+    if (context.newSetting.id !== TOKEN_KEY) return context.newSetting;
+    return keyChange(context, read.getEnvironmentReader(), this.getAccessors().environmentWriter, this.getLogger());
   }
 
   override async onSettingUpdated(_setting: ISetting, _configurationModify: IConfigurationModify, read: IRead, _http: IHttp): Promise<void> {

@@ -41,7 +41,11 @@ export interface SealingLogger {
 }
 
 export interface SealedStoreOptions {
-  ring: KeyRing;
+  /**
+   * The keys. Undefined when the platform has no usable key (not generated yet, or malformed): then
+   * nothing is written, since a token must never be stored in clear, and only what needs no key reads.
+   */
+  ring: KeyRing | undefined;
   /**
    * Whether values written before sealing existed (in clear) are read. Default true, so an upgrade
    * keeps everyone connected; false once every record was rewritten, so that a clear value put in
@@ -57,6 +61,18 @@ export interface SealedStoreOptions {
 }
 
 const reportedInProcess = new Set<string>();
+
+/** Seals under the current key; without a ring, refuses (the caller's write fails, nothing is half-stored). */
+function seal(ring: KeyRing | undefined, plaintext: string, context: SealContext): string {
+  if (!ring) {
+    throw new OAuthError('invalid_configuration', 'No token sealing key is configured, so no token can be stored', { field: 'sealingKey' });
+  }
+  return sealValue(ring, plaintext, context);
+}
+
+function open(ring: KeyRing | undefined, sealed: string, context: SealContext): Opened {
+  return ring ? openSealed(ring, sealed, context) : { ok: false, problem: 'unknown_key', keyId: sealedKeyId(sealed) };
+}
 
 function tokenContext(userId: string, providerId: string, field: SealedField): SealContext {
   return ['token', SEALED_TOKEN_FORMAT, userId, providerId, field];
@@ -111,7 +127,7 @@ export class SealedTokenStore implements TokenStore {
     const tokens: TokenSet = { ...stored.tokens };
     for (const field of present) {
       // Bound to the record asked for, not to the ids written inside it: a moved record fails here.
-      const opened = openSealed(this.options.ring, stored.tokens[field] as string, tokenContext(userId, providerId, field));
+      const opened = open(this.options.ring, stored.tokens[field] as string, tokenContext(userId, providerId, field));
       if (!opened.ok) throw this.unreadable(userId, providerId, whyNotOpened(opened, field));
       tokens[field] = opened.value;
     }
@@ -123,7 +139,7 @@ export class SealedTokenStore implements TokenStore {
     const { userId, providerId } = connection;
     const tokens: TokenSet = { ...connection.tokens };
     for (const field of presentFields(connection.tokens)) {
-      tokens[field] = sealValue(this.options.ring, connection.tokens[field] as string, tokenContext(userId, providerId, field));
+      tokens[field] = seal(this.options.ring, connection.tokens[field] as string, tokenContext(userId, providerId, field));
     }
     await this.inner.put({ ...connection, tokens });
   }
@@ -166,9 +182,9 @@ export class SealedStateStore<S extends StateStore = StateStore> implements Stat
     this.reported = options.reported ?? reportedInProcess;
   }
 
-  put(pending: PendingAuthorization): Promise<void> {
+  async put(pending: PendingAuthorization): Promise<void> {
     if (!pending.codeVerifier) return this.inner.put(pending);
-    const codeVerifier = sealValue(this.options.ring, pending.codeVerifier, verifierContext(pending.state, pending.userId, pending.providerId));
+    const codeVerifier = seal(this.options.ring, pending.codeVerifier, verifierContext(pending.state, pending.userId, pending.providerId));
     return this.inner.put({ ...pending, codeVerifier });
   }
 
@@ -181,7 +197,7 @@ export class SealedStateStore<S extends StateStore = StateStore> implements Stat
       if (this.options.acceptPlain ?? true) return pending;
       why = 'its verifier is stored in clear, which this app no longer accepts';
     } else {
-      const opened = openSealed(this.options.ring, pending.codeVerifier, verifierContext(state, pending.userId, pending.providerId));
+      const opened = open(this.options.ring, pending.codeVerifier, verifierContext(state, pending.userId, pending.providerId));
       if (opened.ok) return { ...pending, codeVerifier: opened.value };
       why = whyNotOpened(opened, 'verifier');
     }

@@ -12,6 +12,9 @@ import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import { systemClock } from '../core/ports';
 import type { Logger } from '../core/redact';
 import { RegisterLease } from '../core/register-lease';
+import { SealedLinkedStateStore, SealedTokenStore } from '../core/sealed-stores';
+import type { KeyRing } from '../core/sealing';
+import type { LinkedStateStore } from '../app/connect-links';
 import { appRequest, processShared, type AppRequest, type CommandContext, type CorePorts, type People, type PlatformPorts } from '../app/context';
 import { pickLanguage, translator } from '../app/i18n';
 import type { TokenService } from '../app/token-service';
@@ -37,7 +40,7 @@ export interface EngineRequest {
 /** An endpoint call: the app layer's request on the engine. */
 export async function engineAppRequest(request: EngineRequest & { modify: IModify }): Promise<AppRequest> {
   const config = await loadConfiguration(request.read.getEnvironmentReader(), request.appId);
-  return appRequest(config, platformPorts(request), shared);
+  return appRequest(config, platformPorts(request, config.keyRing), shared);
 }
 
 /** A `/oauth` run: the request, who typed it and in which room, their language, and an ephemeral answer. */
@@ -62,12 +65,17 @@ export async function tokenServiceFor(request: EngineRequest & { modify: IModify
   return (await engineAppRequest(request)).tokens;
 }
 
-function corePorts({ read, http, persis, logger }: EngineRequest): CorePorts {
+/** Unreadable sealed records reported by this process: once each, not once per request. */
+const reportedRecords = new Set<string>();
+
+function corePorts({ read, http, persis, logger }: EngineRequest, ring: KeyRing | undefined): CorePorts & { states: LinkedStateStore } {
   const reader = read.getPersistenceReader();
+  // Tokens and verifiers reach the database only sealed (src/core/sealed-stores.ts).
+  const sealing = { ring, logger, reported: reportedRecords };
   return {
     transport: new EngineHttpTransport(http),
-    tokens: new AssociationTokenStore(reader, persis, logger),
-    states: new AssociationStateStore(reader, persis),
+    tokens: new SealedTokenStore(new AssociationTokenStore(reader, persis, logger), sealing),
+    states: new SealedLinkedStateStore(new AssociationStateStore(reader, persis), sealing),
     // Server instances sharing one database refresh a grant once: a rotating refresh token sent
     // twice kills the grant (RFC 9700 §4.14.2).
     lease: new RegisterLease(new AssociationLeaseRegister(reader, persis), { clock: systemClock }),
@@ -75,10 +83,10 @@ function corePorts({ read, http, persis, logger }: EngineRequest): CorePorts {
   };
 }
 
-function platformPorts(request: EngineRequest & { modify: IModify }): PlatformPorts {
+function platformPorts(request: EngineRequest & { modify: IModify }, ring: KeyRing | undefined): PlatformPorts {
   const { read, modify, appId } = request;
   return {
-    ...corePorts(request),
+    ...corePorts(request, ring),
     links: new ConnectLinks(read.getPersistenceReader(), request.persis),
     people: people(read),
     notifier: {

@@ -4,9 +4,17 @@
  * whose `complete` is the one redirect URI every provider shares.
  */
 import type { IEnvironmentRead } from '@rocket.chat/apps-engine/definition/accessors';
+import { isOAuthError } from '../core/errors';
+import { parseSealingKey, type KeyRing, type SealingKey } from '../core/sealing';
 import type { AppConfig, ConfigProblem } from '../app/config';
-import { readEndpointPolicy, readProviderSlots } from './provider-slots';
-import { PUBLIC_BASE_URL } from './settings';
+import { readEndpointPolicy, readProviderSlots, type SettingValues } from './provider-slots';
+import { PUBLIC_BASE_URL, TOKEN_KEY, TOKEN_KEYS_RETIRED } from './settings';
+
+/** The app layer's configuration, and what only the adapter uses: the keys that seal tokens. */
+export interface RocketChatConfig extends AppConfig {
+  /** Undefined without a usable current key: then no token is stored (see SealedStoreOptions). */
+  keyRing?: KeyRing;
+}
 
 /** The `connect` endpoint: what a Connect button opens. */
 export const CONNECT_PATH = 'connect';
@@ -26,7 +34,7 @@ export function publicEndpointUrl(base: string, appId: string, path: string): st
   return `${base.replace(/\/+$/, '')}/api/apps/public/${appId}/${path}`;
 }
 
-export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<AppConfig> {
+export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<RocketChatConfig> {
   const settings = environment.getSettings();
   const configuredBase = String((await settings.getValueById(PUBLIC_BASE_URL)) ?? '').trim();
   const problems: ConfigProblem[] = [];
@@ -49,9 +57,11 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
   const values = (id: string) => settings.getValueById(id);
   const policy = await readEndpointPolicy(values);
   const slots = await readProviderSlots(values, redirectUri ?? '', policy.policy);
+  const keys = await readKeyRing(values);
   return {
     providers: slots.providers,
-    problems: [...problems, ...policy.problems, ...slots.problems],
+    problems: [...problems, ...policy.problems, ...keys.problems, ...slots.problems],
+    keyRing: keys.ring,
     connectUrl: base ? publicEndpointUrl(base, appId, CONNECT_PATH) : undefined,
     redirectUri,
     endpointPolicy: policy.policy,
@@ -65,4 +75,34 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The sealing keys: the current one seals, retired ones (space separated) still open. A malformed
+ * retired key is reported and left out; the others keep working. Messages name the setting, never
+ * a key.
+ */
+export async function readKeyRing(values: SettingValues): Promise<{ ring?: KeyRing; problems: ConfigProblem[] }> {
+  const problems: ConfigProblem[] = [];
+  const key = (text: string, settingId: string): SealingKey | undefined => {
+    try {
+      return parseSealingKey(text, settingId);
+    } catch (error) {
+      if (!isOAuthError(error)) throw error;
+      problems.push({ slot: 0, settingId, key: 'problem_token_key', params: { detail: error.message } });
+      return undefined;
+    }
+  };
+  const currentText = String((await values(TOKEN_KEY)) ?? '').trim();
+  const retiredText = String((await values(TOKEN_KEYS_RETIRED)) ?? '').trim();
+  const others = retiredText
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((text) => key(text, TOKEN_KEYS_RETIRED) ?? []);
+  if (!currentText) {
+    problems.push({ slot: 0, settingId: TOKEN_KEY, key: 'problem_token_key', params: { detail: 'no key is set (one is generated when the app is enabled)' } });
+    return { problems };
+  }
+  const current = key(currentText, TOKEN_KEY);
+  return { ring: current && { current, others: others.filter((other) => other.id !== current.id) }, problems };
 }

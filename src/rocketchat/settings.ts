@@ -14,6 +14,10 @@ export const PUBLIC_BASE_URL = 'public_base_url';
 export const OUTBOUND_ALLOWED_HOSTS = 'outbound_allowed_hosts';
 /** Development only: provider endpoints on loopback (127.0.0.1, ::1, localhost), plain http included. */
 export const ALLOW_HTTP_LOOPBACK = 'allow_http_loopback';
+/** The key that seals users' tokens (32 random bytes); generated at the first enable when empty. */
+export const TOKEN_KEY = 'token_key';
+/** Keys sealed under before: records they sealed still open, and are resealed under the current key when next written. */
+export const TOKEN_KEYS_RETIRED = 'token_keys_retired';
 
 /** The settings of one slot, by field; ids look like `provider1_client_id`. */
 export const SLOT_FIELDS = ['enabled', 'preset', 'id', 'client_id', 'client_secret', 'site', 'scopes', 'advanced'] as const;
@@ -54,7 +58,27 @@ export function settingDefinitions(): ISetting[] {
     i18nLabel: 'setting_allow_http_loopback_label',
     i18nDescription: 'setting_allow_http_loopback_description',
   };
-  return [general, allowedHosts, httpLoopback, ...SLOTS.flatMap(slotSettings)];
+  const tokenKey: ISetting = {
+    id: TOKEN_KEY,
+    type: SettingType.PASSWORD,
+    packageValue: '',
+    required: false,
+    public: false,
+    section: 'settings_section_general',
+    i18nLabel: 'setting_token_key_label',
+    i18nDescription: 'setting_token_key_description',
+  };
+  const retiredKeys: ISetting = {
+    id: TOKEN_KEYS_RETIRED,
+    type: SettingType.PASSWORD,
+    packageValue: '',
+    required: false,
+    public: false,
+    section: 'settings_section_general',
+    i18nLabel: 'setting_token_keys_retired_label',
+    i18nDescription: 'setting_token_keys_retired_description',
+  };
+  return [general, allowedHosts, httpLoopback, tokenKey, retiredKeys, ...SLOTS.flatMap(slotSettings)];
 }
 
 function slotSettings(slot: number): ISetting[] {

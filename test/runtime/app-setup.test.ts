@@ -66,7 +66,12 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
         { id: 'provider3_client_secret', value: '' },
       ]),
     );
-    expect(harness.passwordSettings(APP_ID).every((setting) => setting.id.endsWith('_client_secret'))).toBe(true);
+    // The token sealing keys are secrets too; the current one was generated when the app was enabled.
+    expect(harness.passwordSettings(APP_ID).map((setting) => setting.id)).toEqual(
+      expect.arrayContaining(['token_key', 'token_keys_retired', 'provider1_client_secret']),
+    );
+    expect(harness.passwordSettings(APP_ID).every((setting) => /_client_secret$|^token_key/.test(setting.id))).toBe(true);
+    expect(await harness.getSetting(APP_ID, 'token_key')).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('answers /oauth help with the subcommands and the enabled providers, ephemerally', async () => {

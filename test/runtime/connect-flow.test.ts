@@ -8,6 +8,7 @@ import { startOidcProvider, type TestAuthServer } from '../support/auth-servers'
 import { APP_ID, packagedZip, untilAnswered } from '../support/app-package';
 import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
+import { openedTokens } from '../support/sealed-records';
 
 const USERS = {
   alice: { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] },
@@ -70,11 +71,12 @@ function noticesFor(who: Who): string[] {
     .map((m) => `${m.roomId}: ${JSON.stringify(m.blocks)}`);
 }
 
-function storedTokenOf(who: Who): { accessToken: string; refreshToken?: string } | undefined {
+/** The user's tokens as the app stored them (sealed in the record; opened with the app's key). */
+async function storedTokenOf(who: Who): Promise<{ accessToken: string; refreshToken?: string } | undefined> {
   const record = harness
     .stored()
     .find((r) => r.associations.some((a) => a.model === 'user' && a.id === USERS[who].id) && r.associations.some((a) => a.id === 'oauth-token:demo'));
-  return (record?.data as { tokens?: { accessToken: string; refreshToken?: string } } | undefined)?.tokens;
+  return record && openedTokens(harness, record);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -133,7 +135,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect(html).toContain('Connected');
     expect(html).not.toMatch(/code=|state=/);
     expect(notices).toEqual([expect.stringMatching(/^r-alice: .*You are now connected to Demo as alice/)]);
-    expect(storedTokenOf('alice')?.accessToken).toBeTruthy();
+    expect((await storedTokenOf('alice'))?.accessToken).toBeTruthy();
     expect((await oauth('alice', 'status')).text).toContain('Demo: connected as alice');
     // The link that led here is spent now; no state is left pending.
     expect(harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-link' || a.id === 'oauth-state'))).toEqual([]);
@@ -144,11 +146,11 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect(page.status).toBe(200);
     expect(html).toContain('You declined');
     expect(notices).toEqual([expect.stringMatching(/^r-bob: .*You declined the connection to Demo/)]);
-    expect(storedTokenOf('bob')).toBeUndefined();
+    expect(await storedTokenOf('bob')).toBeUndefined();
   });
 
   it('token: account, scopes, expiry, last four characters and length, never the token', async () => {
-    const stored = storedTokenOf('alice')!;
+    const stored = (await storedTokenOf('alice'))!;
     const { text } = await oauth('alice', 'token');
     expect(text).toContain(`…${stored.accessToken.slice(-4)}`);
     expect(text).toContain(`(${stored.accessToken.length} characters)`);
@@ -158,16 +160,16 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   });
 
   it('refresh: the token really changes, and a rotated refresh token is never sent again', async () => {
-    const before = storedTokenOf('alice')!;
+    const before = (await storedTokenOf('alice'))!;
     await provider.resetTokenRequests();
     expect((await oauth('alice', 'refresh')).text).toContain('renewed');
-    const after = storedTokenOf('alice')!;
+    const after = (await storedTokenOf('alice'))!;
     expect(after.accessToken).not.toBe(before.accessToken);
     expect(after.refreshToken).not.toBe(before.refreshToken);
     await oauth('alice', 'refresh');
     const sent = (await provider.tokenRequests()).filter((r) => r.grantType === 'refresh_token').map((r) => r.refreshToken);
     expect(sent).toEqual([before.refreshToken, after.refreshToken]);
-    expect((await provider.introspect(storedTokenOf('alice')!.accessToken, CLIENT)).active).toBe(true);
+    expect((await provider.introspect((await storedTokenOf('alice'))!.accessToken, CLIENT)).active).toBe(true);
   });
 
   it('whoami: the account as the userinfo endpoint reports it', async () => {
@@ -175,18 +177,18 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   });
 
   it('expiry: after the 2-second token expires, whoami refreshes once and works', async () => {
-    const before = storedTokenOf('alice')!;
+    const before = (await storedTokenOf('alice'))!;
     await sleep(2200);
     await provider.resetTokenRequests();
     expect((await oauth('alice', 'whoami')).text).toContain('Demo says you are *alice*');
     expect((await provider.tokenRequests()).filter((r) => r.grantType === 'refresh_token')).toHaveLength(1);
-    expect(storedTokenOf('alice')!.accessToken).not.toBe(before.accessToken);
+    expect((await storedTokenOf('alice'))!.accessToken).not.toBe(before.accessToken);
   });
 
   it("two users never see each other's token", async () => {
     await connectThroughBrowser('bob', 'approve', 'bob');
-    const alice = storedTokenOf('alice')!;
-    const bob = storedTokenOf('bob')!;
+    const alice = (await storedTokenOf('alice'))!;
+    const bob = (await storedTokenOf('bob'))!;
     expect(alice.accessToken).not.toBe(bob.accessToken);
     const bobSees = (await oauth('bob', 'token')).text;
     expect(bobSees).toContain(`…${bob.accessToken.slice(-4)}`);
@@ -197,11 +199,11 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
 
   it('a replayed callback changes nothing: 400 page, same token', async () => {
     const { callback } = await connectThroughBrowser('alice');
-    const token = storedTokenOf('alice')!.accessToken;
+    const token = (await storedTokenOf('alice'))!.accessToken;
     const replay = await browsers.alice.fetch(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('no longer valid');
-    expect(storedTokenOf('alice')!.accessToken).toBe(token);
+    expect((await storedTokenOf('alice'))!.accessToken).toBe(token);
   });
 
   it('a wrong or missing state gets a 400 page, never a stack trace', async () => {
@@ -215,7 +217,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   });
 
   it("a state from one user's link used with another account's code binds nothing", async () => {
-    const aliceBefore = storedTokenOf('alice')!.accessToken;
+    const aliceBefore = (await storedTokenOf('alice'))!.accessToken;
     // Alice's link, started in the browser; the attacker (bob) completes the provider side with his own
     // account in his own authorization request, then swaps in alice's state.
     const aliceConnect = (await oauth('alice', 'connect')).buttons[0].url;
@@ -224,7 +226,7 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     bobCallback.searchParams.set('state', aliceState);
     const page = await browsers.bob.fetch(bobCallback);
     expect(page.status).toBeGreaterThanOrEqual(400);
-    expect(storedTokenOf('alice')!.accessToken).toBe(aliceBefore);
+    expect((await storedTokenOf('alice'))!.accessToken).toBe(aliceBefore);
   });
 
   it("a prefetcher's visit of the link creates nothing; each press starts a flow that replaces the last; a bad link gets a 400 page", async () => {
@@ -260,11 +262,11 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   });
 
   it('revoke: the provider reports both tokens inactive, the record is gone, status says not connected', async () => {
-    const tokens = storedTokenOf('alice')!;
+    const tokens = (await storedTokenOf('alice'))!;
     expect((await oauth('alice', 'revoke')).text).toContain('the provider revoked your tokens');
     expect((await provider.introspect(tokens.accessToken, CLIENT)).active).toBe(false);
     expect((await provider.introspect(tokens.refreshToken!, CLIENT)).active).toBe(false);
-    expect(storedTokenOf('alice')).toBeUndefined();
+    expect(await storedTokenOf('alice')).toBeUndefined();
     expect((await oauth('alice', 'status')).text).toContain('Demo: not connected');
     const whoami = await oauth('alice', 'whoami');
     expect(whoami.text).toContain('not connected to Demo');

@@ -29,6 +29,7 @@ import { APP_ID, packagedZip } from '../support/app-package';
 import { startNodeOAuth2Server, startOidcProvider, type TestAuthServer } from '../support/auth-servers';
 import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
+import { openedTokens } from '../support/sealed-records';
 
 /** Lifetime of access tokens that expire, in seconds: short, so the expiry step runs for real. */
 const TTL_S = 4;
@@ -318,8 +319,10 @@ function storedRecord(id: string) {
     .find((r) => r.associations.some((a) => a.model === 'user' && a.id === USER.id) && r.associations.some((a) => a.id === `oauth-token:${id}`));
 }
 
-function storedTokens(id: string): StoredTokens | undefined {
-  return (storedRecord(id)?.data as { tokens?: StoredTokens } | undefined)?.tokens;
+/** The tokens as the app stored them (sealed in the record; opened with the app's key). */
+async function storedTokens(id: string): Promise<StoredTokens | undefined> {
+  const record = storedRecord(id);
+  return record && ((await openedTokens(harness, record)) as StoredTokens);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -362,15 +365,15 @@ describe('every preset on the real runtime, against a server that answers as its
     const client: RegisteredClient = { clientId: `client-${row.id}`, clientSecret: `secret-${row.id}-value`, redirectUri: completeUrl };
     const provider = await row.start(client);
     const seenSecrets = new Set<string>([client.clientSecret]);
-    const remember = () => {
-      const tokens = storedTokens(row.id);
+    const remember = async () => {
+      const tokens = await storedTokens(row.id);
       if (tokens?.accessToken) seenSecrets.add(tokens.accessToken);
       if (tokens?.refreshToken) seenSecrets.add(tokens.refreshToken);
     };
     const run = async (step: Step, body: () => Promise<Outcome | void>) => {
       try {
         outcomes.set(step, (await body()) ?? 'passed');
-        remember();
+        await remember();
       } catch (error) {
         outcomes.set(step, 'failed');
         const seen = provider.seen();
@@ -404,12 +407,12 @@ describe('every preset on the real runtime, against a server that answers as its
         expect(notice).toContain(` as ${row.account}`);
         // What the provider left out is absent from the record, not null (the Deno runtime's msgpack).
         expect(JSON.stringify(storedRecord(row.id)?.data)).not.toContain('null');
-        expect(Boolean(storedTokens(row.id)?.refreshToken)).toBe(refreshes);
-        expect(storedTokens(row.id)?.expiresAt !== undefined).toBe(expires);
+        expect(Boolean((await storedTokens(row.id))?.refreshToken)).toBe(refreshes);
+        expect((await storedTokens(row.id))?.expiresAt !== undefined).toBe(expires);
       });
 
       await run('token', async () => {
-        const stored = storedTokens(row.id)!;
+        const stored = (await storedTokens(row.id))!;
         const { text } = await oauth('token');
         expect(text).toContain(`…${stored.accessToken.slice(-4)}`);
         expect(text).toContain(`(${stored.accessToken.length} characters)`);
@@ -424,16 +427,16 @@ describe('every preset on the real runtime, against a server that answers as its
 
       let firstRefreshToken: string | undefined;
       await run('refresh', async () => {
-        const before = storedTokens(row.id)!;
+        const before = (await storedTokens(row.id))!;
         const sentBefore = (await provider.refreshTokensSent()).length;
         const reply = await oauth('refresh');
         if (!refreshes) {
           expect(reply.text).toContain('cannot be renewed');
-          expect(storedTokens(row.id)!.accessToken).toBe(before.accessToken);
+          expect((await storedTokens(row.id))!.accessToken).toBe(before.accessToken);
           return 'n/a';
         }
         expect(reply.text).toContain('renewed');
-        const after = storedTokens(row.id)!;
+        const after = (await storedTokens(row.id))!;
         expect(after.accessToken).not.toBe(before.accessToken);
         expect((await provider.refreshTokensSent()).slice(sentBefore)).toEqual([before.refreshToken]);
         expect(await provider.isAlive(after.accessToken)).toBe(true);
@@ -446,11 +449,11 @@ describe('every preset on the real runtime, against a server that answers as its
         expect((await oauth('refresh')).text).toContain('renewed');
         // The token the first refresh answered with (rotated or kept), never one spent before it.
         expect((await provider.refreshTokensSent()).slice(sentBefore)).toEqual([firstRefreshToken]);
-        expect(await provider.isAlive(storedTokens(row.id)!.accessToken)).toBe(true);
+        expect(await provider.isAlive((await storedTokens(row.id))!.accessToken)).toBe(true);
       });
 
       await run('expiry', async () => {
-        const before = storedTokens(row.id)!;
+        const before = (await storedTokens(row.id))!;
         const sentBefore = (await provider.refreshTokensSent()).length;
         if (expires) await sleep(Math.max(0, before.expiresAt! - Date.now()) + 100);
         else provider.expireAccessToken!(before.accessToken);
@@ -458,7 +461,7 @@ describe('every preset on the real runtime, against a server that answers as its
         if (refreshes) {
           expect(whoami.text).toContain(`says you are *${row.account}*`);
           expect((await provider.refreshTokensSent()).slice(sentBefore)).toHaveLength(1);
-          expect(storedTokens(row.id)!.accessToken).not.toBe(before.accessToken);
+          expect((await storedTokens(row.id))!.accessToken).not.toBe(before.accessToken);
         } else {
           expect(whoami.text).toContain(expires ? 'expired, and' : 'no longer valid');
           expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
@@ -467,7 +470,7 @@ describe('every preset on the real runtime, against a server that answers as its
       });
 
       await run('revoke', async () => {
-        const tokens = storedTokens(row.id)!;
+        const tokens = (await storedTokens(row.id))!;
         const { text } = await oauth('revoke');
         expect(storedRecord(row.id)).toBeUndefined();
         if (!revocation) {

@@ -10,6 +10,7 @@ import { APP_ID } from '../support/app-package';
 import { connectLinkFor, routeTo, runOAuth, startPackagedApp } from '../support/packaged-app';
 import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
+import { openedTokens } from '../support/sealed-records';
 
 const USER = { id: 'u-ada', username: 'ada', name: 'Ada', roles: ['user'] };
 const ROOM = { id: 'r-ada', name: 'ada-room', members: ['u-ada'] };
@@ -78,7 +79,7 @@ describe('stored connections on the real runtime', () => {
 
   it('a connection 0.1.0 wrote on this runtime (no format number, null where GitHub sent nothing) still works', async () => {
     await connect();
-    const { tokens } = tokenRecord()!.data as { tokens: { accessToken: string; obtainedAt: number } };
+    const tokens = await openedTokens(harness, tokenRecord()!);
     // Exactly what 0.1.0 stored after a GitHub connect: msgpack had turned its undefined members into null.
     harness.seedRecord(APP_ID, TOKEN_ASSOCIATIONS, {
       userId: USER.id,
