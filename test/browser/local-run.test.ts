@@ -139,7 +139,7 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await expectText(complete, 'You declined the connection to Demo');
     await reply(chat, 'You declined the connection to Demo');
     await say(chat, '/oauth status');
-    await reply(chat, 'demo: not connected');
+    await reply(chat, 'Demo: not connected');
     await screenshot(chat, 'bob-denied-chat');
     await context.close();
   });
@@ -152,9 +152,9 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await reply(chat, 'You are now connected to demo as bob');
 
     await say(bob.chat, '/oauth whoami');
-    await reply(bob.chat, 'demo says you are bob');
+    await reply(bob.chat, 'Demo says you are bob');
     await say(alice.chat, '/oauth whoami');
-    await reply(alice.chat, 'demo says you are alice');
+    await reply(alice.chat, 'Demo says you are alice');
     await screenshot(alice.chat, 'alice-whoami');
     await screenshot(bob.chat, 'bob-whoami');
     expect(await alice.chat.locator('#messages').innerText()).not.toContain('as bob');
@@ -188,7 +188,7 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await expectText(elsewhere, 'came back to a different browser');
     await reply(chat, 'came back in another browser and was refused');
     await say(chat, '/oauth status');
-    await reply(chat, 'demo: not connected');
+    await reply(chat, 'Demo: not connected');
     await screenshot(chat, 'ada-refused-chat');
     await other.close();
     await context.close();
@@ -204,16 +204,18 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await status.waitFor({ state: 'hidden', timeout: 10_000 });
     await bob.chat.getByText('npm start restarted').waitFor({ timeout: 10_000 });
     // The new run numbers its messages from 0 again: the page's cursor from before must not hide them.
-    await answer(bob.chat, '/oauth status', 'demo: connected as bob');
-    await answer(bob.chat, '/oauth whoami', 'demo says you are bob');
+    await answer(bob.chat, '/oauth status', 'Demo: connected as bob');
+    await answer(bob.chat, '/oauth whoami', 'Demo says you are bob');
     await screenshot(bob.chat, 'bob-after-restart');
   });
 
   it('printed no secret in the terminal: neither the demo client secret nor any token or code', async () => {
     const secret = (JSON.parse(readFileSync(join(dataDir, 'demo-client.json'), 'utf8')) as { clientSecret: string }).clientSecret;
     const stored = readFileSync(join(dataDir, 'app-storage.json'), 'utf8');
-    const tokens = [...stored.matchAll(/"(?:accessToken|refreshToken)"\s*:\s*"([^"]+)"/g)].map((m) => m[1]);
+    const tokens = [...stored.matchAll(/"(?:accessToken|refreshToken|idToken|codeVerifier)"\s*:\s*"([^"]+)"/g)].map((m) => m[1]);
     expect(tokens.length).toBeGreaterThan(0);
+    // The data folder holds the connections sealed, as the app's persistence does on a server.
+    expect(tokens.filter((value) => !value.startsWith('sealed:1:'))).toEqual([]);
     for (const name of ['npm-start-1.log', 'npm-start-2.log']) {
       const terminal = readFileSync(join(OUTPUT_DIR, name), 'utf8');
       expect(terminal).toContain('OAuth Connector is running');
