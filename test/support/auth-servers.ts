@@ -204,3 +204,44 @@ export async function startOidcProvider(config: OidcTestConfig): Promise<TestAut
     },
   };
 }
+
+/** What a server saw of refresh grants (counts only, never a token): for tests of many refresh cycles. */
+export interface RefreshGrantCounts {
+  /** refresh_token grants received. */
+  total: number;
+  /** Answered 200. */
+  succeeded: number;
+  /** Answered with an error status (400 invalid_grant for a refresh token already rotated, say). */
+  failed: number;
+  /** Not answered yet when counted. */
+  pending: number;
+  /** Refresh tokens sent in more than one grant: with rotation, each is a refresh raced by two callers. */
+  reused: number;
+  /** HTTP status (or 'pending') -> grants. */
+  byStatus: Record<string, number>;
+}
+
+/**
+ * Counts the refresh grants among a server's recorded token requests (tokenRequests(), since the last
+ * resetTokenRequests()). Works with every TestAuthServer (oidc-provider and node-oauth2-server).
+ */
+export async function refreshGrantCounts(server: Pick<TestAuthServer, 'tokenRequests'>): Promise<RefreshGrantCounts> {
+  const grants = (await server.tokenRequests()).filter((request) => request.route === 'token' && request.grantType === 'refresh_token');
+  const byStatus: Record<string, number> = {};
+  const sent = new Map<string, number>();
+  for (const grant of grants) {
+    const status = grant.status === undefined ? 'pending' : String(grant.status);
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    if (grant.refreshToken !== undefined) sent.set(grant.refreshToken, (sent.get(grant.refreshToken) ?? 0) + 1);
+  }
+  const succeeded = byStatus['200'] ?? 0;
+  const pending = byStatus.pending ?? 0;
+  return {
+    total: grants.length,
+    succeeded,
+    failed: grants.length - succeeded - pending,
+    pending,
+    reused: [...sent.values()].filter((times) => times > 1).length,
+    byStatus,
+  };
+}

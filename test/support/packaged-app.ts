@@ -4,7 +4,7 @@
  * and `/oauth` typed by a user, answered by its one ephemeral reply.
  */
 import { AppsEngineHarness } from '../../tools/harness';
-import type { RoomFixture, UserFixture } from '../../tools/harness/world';
+import type { RoomFixture, SentMessage, UserFixture } from '../../tools/harness/world';
 import { APP_ID, packagedZip } from './app-package';
 
 export async function startPackagedApp(setup: {
@@ -42,7 +42,12 @@ export async function runOAuth(harness: AppsEngineHarness, where: { userId: stri
   await harness.runCommand({ command: 'oauth', args, ...where });
   const replies = harness.messages().filter((m) => m.kind === 'ephemeral' && m.toUserId === where.userId);
   if (replies.length !== 1) throw new Error(`/oauth ${args.join(' ')}: ${replies.length} replies, expected one`);
-  const blocks = (replies[0].blocks ?? []) as Array<{ type: string; elements?: Array<{ type: string; actionId: string; url: string }> }>;
+  return replyOf(replies[0]);
+}
+
+/** A reply's words (its blocks as JSON) and buttons. */
+export function replyOf(message: SentMessage): OAuthReply {
+  const blocks = (message.blocks ?? []) as Array<{ type: string; elements?: Array<{ type: string; actionId: string; url: string }> }>;
   return {
     text: JSON.stringify(blocks),
     buttons: blocks

@@ -9,8 +9,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
-import type { SettingType } from '@rocket.chat/apps-engine/definition/settings';
+import type { ISetting, SettingType } from '@rocket.chat/apps-engine/definition/settings';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 import type { AppManager } from '@rocket.chat/apps-engine/server/AppManager';
 
@@ -20,7 +21,10 @@ import { locateDenoRuntime, pathWithDeno } from './deno-runtime';
 import { keepPermissionChecksOn, loadEngine, type Engine } from './engine';
 import { FileStore } from './file-store';
 import { LogBook, type LogRecord } from './logs';
+import { PersistenceTable, type PersistenceBackend } from './persistence-table';
 import { RuntimeWatch } from './runtimes';
+import { SettingRelay, SettingUpdates } from './setting-relay';
+import type { SharedStoreLink } from './shared-persistence';
 import { createStorages } from './storage';
 import { World, type Association, type RoomFixture, type SentMessage, type StoredRecord, type UserFixture } from './world';
 
@@ -35,6 +39,14 @@ export interface HarnessOptions {
   onAppLog?: (record: LogRecord) => void;
   /** Where the apps' persistence records and setting values live; default: in memory only. */
   storage?: HarnessStorage;
+  /**
+   * A store shared with other harnesses, as Rocket.Chat instances of one cluster share their database
+   * (shared-persistence.ts): the apps' records go there, and so do the setting values this harness
+   * stores; installZip() starts the app with the values the store already holds, as an instance loads
+   * an installed app from the database, and setting changes are relayed between the instances as
+   * Rocket.Chat relays them (setting-relay.ts). Not with `storage`.
+   */
+  sharedStore?: SharedStoreLink;
 }
 
 /**
@@ -56,6 +68,19 @@ export interface CommandInput {
   /** When given, the command must belong to this app. */
   appId?: string;
   threadId?: string;
+}
+
+/** A command run by runCommandForReplies(). */
+export interface CommandResult {
+  /**
+   * The ephemeral messages the apps sent to the user who typed the command, in its room, while it ran,
+   * oldest first. Commands of different users, or in different rooms, never see each other's.
+   */
+  replies: SentMessage[];
+  /** Another command of the same user in the same room ran at the same time: the replies of both may be in either result. */
+  overlapped: boolean;
+  /** From the command's start to the app's last answer, in milliseconds, measured where the engine runs. */
+  durationMs: number;
 }
 
 /** The administrator who installs apps and changes their settings. */
@@ -102,11 +127,22 @@ export class AppsEngineHarness {
     private readonly tempDir: string,
     private readonly restoreEnv: () => void,
     private readonly store: FileStore | undefined,
+    /** The harness's own records (unused with a shared store). */
+    private readonly table: PersistenceTable,
+    private readonly shared: SharedStoreLink | undefined,
+    private readonly settingUpdates: SettingUpdates,
+    private readonly relay: SettingRelay | undefined,
   ) {}
+
+  /** Commands running per user and room, to flag replies that cannot be told apart (runCommandForReplies). */
+  private readonly inFlight = new Map<string, Set<{ overlapped: boolean }>>();
 
   static async start(options: HarnessOptions = {}): Promise<AppsEngineHarness> {
     if (running) {
       throw new Error('An AppsEngineHarness is already running in this process (the Apps-Engine AppManager is a singleton): stop() it first.');
+    }
+    if (options.storage && options.sharedStore) {
+      throw new Error('A harness keeps its records either in a storage file or in a shared store, not both.');
     }
 
     const denoRuntime = locateDenoRuntime();
@@ -145,8 +181,22 @@ export class AppsEngineHarness {
         runtimes.observe(record);
         options.onAppLog?.(record);
       });
-      const storages = createStorages(engine, (entry) => logBook.add(entry), store && ((appId, setting) => store.setSetting(appId, setting.id, setting.value)));
-      const { bridges, tables } = createBridges(engine, world);
+      const shared = options.sharedStore;
+      const saveSetting = shared
+        ? (appId: string, setting: ISetting) => shared.saveSetting(appId, setting.id, setting.value)
+        : store && ((appId: string, setting: ISetting) => store.setSetting(appId, setting.id, setting.value));
+      const storages = createStorages(engine, (entry) => logBook.add(entry), saveSetting);
+      const table = new PersistenceTable(
+        world.records,
+        () => world.recordsChanged(),
+        () => world.newId(),
+      );
+      const persistence: PersistenceBackend = shared ? shared.persist : async (op, args) => table.apply(op, args);
+      const relay = shared && new SettingRelay(shared);
+      const { bridges, tables } = createBridges(engine, world, {
+        persistence,
+        onSettingsChange: relay && ((appId, setting) => relay.changed(appId, setting)),
+      });
       await signingKeyPair(); // made once per process; the first install would wait for it anyway
 
       // The engine symlinks deno-runtime/ into this directory (deno refuses scripts under node_modules).
@@ -160,6 +210,8 @@ export class AppsEngineHarness {
       });
       await manager.load(); // nothing stored yet; marks the manager loaded so unload() works
       runtimes.attach(manager);
+      const settingUpdates = new SettingUpdates();
+      settingUpdates.attach(manager);
 
       const apiManager = manager.getApiManager();
       const started = await startApiServer(tables.routes, (appId, path, request) => apiManager.executeApi(appId, path, request), options.port ?? 0);
@@ -167,7 +219,24 @@ export class AppsEngineHarness {
       world.setServerSetting('Site_Url', options.siteUrl ?? started.baseUrl);
       world.setServerSetting('Language', options.language ?? 'en');
 
-      running = new AppsEngineHarness(engine, manager, world, tables, logBook, runtimes, server, started.baseUrl, tempDir, restoreEnv, store);
+      running = new AppsEngineHarness(
+        engine,
+        manager,
+        world,
+        tables,
+        logBook,
+        runtimes,
+        server,
+        started.baseUrl,
+        tempDir,
+        restoreEnv,
+        store,
+        table,
+        shared,
+        settingUpdates,
+        relay,
+      );
+      relay?.attach(manager); // last: a change relayed from another instance may arrive at once
       return running;
     } catch (error) {
       if (server) {
@@ -184,7 +253,13 @@ export class AppsEngineHarness {
     }
   }
 
-  /** Installs and enables an app package; throws with the reason when it does not end up enabled. */
+  /**
+   * Installs and enables an app package; throws with the reason when it does not end up enabled.
+   * Resolves once the settings the app wrote while it was enabled are stored (its setting updater does
+   * not wait for them). With storage or a shared store, the app starts as a Rocket.Chat instance
+   * loads an installed app from its database: the stored values are in place before its onEnable runs
+   * (an app that generates a setting at its first enable, a key, must find the one it made before).
+   */
   async installZip(zipPath: string): Promise<{ appId: string }> {
     const zip = await readFile(zipPath);
     const { info } = await this.manager.getParser().unpackageApp(zip);
@@ -192,11 +267,17 @@ export class AppsEngineHarness {
     // that asks for nothing gets the engine's default set (server/permissions/AppPermissions.js).
     let fulfillment: Awaited<ReturnType<AppManager['add']>>;
     try {
+      const stored = Boolean(this.shared || this.store);
       fulfillment = await this.manager.add(zip, {
-        enable: true,
+        enable: !stored,
         user: this.world.userById(ADMIN.id) as IUser,
         permissionsGranted: info.permissions,
       });
+      // Added without enabling: initialized, so its settings are declared and can take the stored values.
+      if (stored && (await this.manager.getOneById(info.id)?.getStatus()) === this.engine.AppStatus.INITIALIZED) {
+        await this.loadStoredSettings(info.id);
+        await this.manager.enable(info.id);
+      }
     } catch (error) {
       // e.g. the app's code throws while the Deno runtime loads it ("Module zod is not allowed")
       throw new Error(`App "${info.name}" (${info.id}) could not be installed: ${messageOf(error)}${this.failureDetails(info.id)}`);
@@ -206,7 +287,7 @@ export class AppsEngineHarness {
     const status = app ? await app.getStatus() : undefined;
     if (app && status !== undefined && this.engine.AppStatusUtils.isEnabled(status)) {
       this.runtimes.markSettled(info.id);
-      await this.restoreSettings(info.id);
+      await this.settingUpdates.settled();
       return { appId: info.id };
     }
 
@@ -218,21 +299,35 @@ export class AppsEngineHarness {
   }
 
   /**
-   * With storage: sets the values stored for the app's settings, as an administrator would (the app's
-   * onSettingUpdated runs). Values of settings the app no longer declares stay in the file, unused.
+   * With storage or a shared store: puts the values it holds for the app's declared settings in place, as
+   * they are when an instance loads an installed app from the database (no onPreSettingUpdate, no
+   * onSettingUpdated: the app reads them once enabled). Values of settings it does not declare stay unused.
    */
-  private async restoreSettings(appId: string): Promise<void> {
-    const declared = this.manager.getOneById(appId)?.getStorageItem().settings ?? {};
-    for (const [settingId, value] of this.store?.settingsOf(appId) ?? []) {
-      if (!Object.prototype.hasOwnProperty.call(declared, settingId)) {
-        continue;
-      }
-      try {
-        await this.setSetting(appId, settingId, value);
-      } catch (error) {
-        throw new Error(`App ${appId} was installed, but its stored setting "${settingId}" could not be applied: ${messageOf(error)}`);
+  private async loadStoredSettings(appId: string): Promise<void> {
+    const item = this.manager.getOneById(appId)?.getStorageItem();
+    if (!item) {
+      return;
+    }
+    const values = this.shared ? await this.shared.settingsOf(appId) : (this.store?.settingsOf(appId) ?? new Map<string, unknown>());
+    let loaded = false;
+    for (const [settingId, value] of values) {
+      const declared = item.settings[settingId];
+      if (declared) {
+        item.settings[settingId] = { ...declared, value };
+        loaded = true;
       }
     }
+    if (loaded) {
+      await this.manager.getStorage().updatePartialAndReturnDocument({ _id: item._id, settings: item.settings });
+    }
+  }
+
+  /**
+   * Resolves once no app setting update is in flight on this instance: the engine's setting updater
+   * does not wait for the updates an app starts, nor does a relayed change wait for the app.
+   */
+  settingsSettled(): Promise<void> {
+    return this.settingUpdates.settled();
   }
 
   /** The app's error entries and the runtime's reports of failed calls, one per line. */
@@ -329,6 +424,39 @@ export class AppsEngineHarness {
     }
   }
 
+  /**
+   * Runs a slash command as runCommand() does and answers what the app replied to the user who typed
+   * it. Safe to run many at once (a load test): replies are matched by user and room, so give each
+   * concurrent caller of one user its own room; `overlapped` says when that did not hold.
+   */
+  async runCommandForReplies(input: CommandInput): Promise<CommandResult> {
+    const key = `${input.userId}\u0000${input.roomId}`;
+    const self = { overlapped: false };
+    const alongside = this.inFlight.get(key) ?? new Set<{ overlapped: boolean }>();
+    for (const other of alongside) {
+      other.overlapped = self.overlapped = true;
+    }
+    alongside.add(self);
+    this.inFlight.set(key, alongside);
+    const replies: SentMessage[] = [];
+    const unwatch = this.world.watchMessages((message) => {
+      if (message.kind === 'ephemeral' && message.toUserId === input.userId && message.roomId === input.roomId) {
+        replies.push(message);
+      }
+    });
+    const start = performance.now();
+    try {
+      await this.runCommand(input);
+      return { replies, overlapped: self.overlapped, durationMs: performance.now() - start };
+    } finally {
+      unwatch();
+      alongside.delete(self);
+      if (alongside.size === 0) {
+        this.inFlight.delete(key);
+      }
+    }
+  }
+
   /** What the apps sent: room messages and ephemeral notifications, oldest first. */
   messages(): SentMessage[] {
     return [...this.world.messages];
@@ -338,9 +466,21 @@ export class AppsEngineHarness {
     this.world.messages.splice(0);
   }
 
-  /** The apps' persistence records. */
+  /** The apps' persistence records (with a shared store, every host's: they are the same records). */
   stored(): StoredRecord[] {
-    return this.world.records.map((record) => structuredClone(record));
+    if (this.shared) {
+      return this.sharedHere('stored()').stored();
+    }
+    return this.table.snapshot();
+  }
+
+  /** The shared store, when it lives in this process; a host in a child process reads it through its parent. */
+  private sharedHere(what: string) {
+    const local = this.shared?.local;
+    if (!local) {
+      throw new Error(`${what}: this harness's records are in a shared store in another process; read them there.`);
+    }
+    return local;
   }
 
   /**
@@ -349,12 +489,11 @@ export class AppsEngineHarness {
    * `updateByAssociations` with upsert does; `associations` as `{ model, id }`.
    */
   seedRecord(appId: string, associations: Association[], data: object): void {
-    const same = (held: Association[]) =>
-      held.length === associations.length && held.every((a, i) => a.model === associations[i].model && a.id === associations[i].id);
-    const kept = this.world.records.filter((record) => record.appId !== appId || !same(record.associations));
-    kept.push({ id: this.world.newId(), appId, associations: associations.map((a) => ({ ...a })), data: structuredClone(data) });
-    this.world.records.splice(0, this.world.records.length, ...kept);
-    this.world.recordsChanged();
+    if (this.shared) {
+      this.sharedHere('seedRecord()').seedRecord(appId, associations, data);
+    } else {
+      this.table.seed(appId, associations, data);
+    }
   }
 
   /** Log entries the app itself wrote (the runtime's entries about each request left out). */
@@ -409,6 +548,7 @@ export class AppsEngineHarness {
       return;
     }
     this.stopped = true;
+    this.relay?.detach();
     try {
       const appIds = (await this.manager.get()).map((app) => app.getID());
       // Never unload in the middle of a restart: the engine would retry it forever (runtimes.ts).

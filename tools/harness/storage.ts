@@ -19,12 +19,13 @@ const copy = <T>(value: T): T => structuredClone(value);
 /**
  * `onSettingUpdated` hears every app setting change the engine stores (an administrator's through
  * AppSettingsManager.updateAppSetting, or the app's own through its setting updater), with the
- * value the app sees (after its onPreSettingUpdate).
+ * value the app sees (after its onPreSettingUpdate). The engine waits for it, as it waits for a
+ * database write: a store in another process has the value once the change returns.
  */
 export function createStorages(
   engine: Engine,
   onLog: (entry: ILoggerStorageEntry) => void,
-  onSettingUpdated?: (appId: string, setting: ISetting) => void,
+  onSettingUpdated?: (appId: string, setting: ISetting) => void | Promise<void>,
 ): Storages {
   const { AppMetadataStorage, AppSourceStorage, AppLogStorage, AppInstallationSource } = engine.storage;
 
@@ -88,7 +89,7 @@ export function createStorages(
     async updateSetting(_id: string, setting: ISetting): Promise<boolean> {
       const item = this.byMongoId(_id);
       item.settings[setting.id] = copy(setting);
-      onSettingUpdated?.(item.id, copy(setting));
+      await onSettingUpdated?.(item.id, copy(setting));
       return true;
     }
 

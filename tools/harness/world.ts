@@ -24,6 +24,8 @@ export interface RoomFixture {
   name: string;
   /** User ids. */
   members: string[];
+  /** 'c' a channel (the default), 'd' a direct-message room (one an app opens with a user). */
+  type?: 'c' | 'd';
 }
 
 /** What an app sent: a room message (IModifyCreator) or an ephemeral notification (INotifier). */
@@ -80,6 +82,7 @@ export class World {
    */
   readonly outboundRoutes = new Map<string, string>();
   private readonly recordWatchers: Array<() => void> = [];
+  private readonly messageWatchers = new Set<(message: SentMessage) => void>();
 
   /** The URL an outbound request to `url` really reaches (itself unless its origin is routed). */
   routeOutbound(url: URL): URL {
@@ -100,6 +103,24 @@ export class World {
     for (const watcher of this.recordWatchers) {
       watcher();
     }
+  }
+
+  /** Keeps a message an app sent and tells the watchers (the bridges call it, never push to `messages`). */
+  recordMessage(message: SentMessage): void {
+    this.messages.push(message);
+    for (const watcher of this.messageWatchers) {
+      watcher(message);
+    }
+  }
+
+  /**
+   * Calls `watcher` with every message recorded from now on, until the returned function is called:
+   * how a command's own replies are told apart from others' while commands run concurrently
+   * (clearMessages() empties `messages` without disturbing a watcher).
+   */
+  watchMessages(watcher: (message: SentMessage) => void): () => void {
+    this.messageWatchers.add(watcher);
+    return () => this.messageWatchers.delete(watcher);
   }
 
   addUser(user: UserFixture & { type?: UserRecord['type']; appId?: string }): string {
@@ -125,6 +146,12 @@ export class World {
 
   addRoom(room: RoomFixture): void {
     this.rooms.set(room.id, { ...room, members: [...room.members] });
+  }
+
+  /** The direct-message room whose members are exactly these users, if there is one. */
+  directRoomOf(userIds: string[]): RoomFixture | undefined {
+    const wanted = [...new Set(userIds)].sort().join('\u0000');
+    return [...this.rooms.values()].find((room) => room.type === 'd' && [...new Set(room.members)].sort().join('\u0000') === wanted);
   }
 
   setServerSetting(id: string, value: unknown): void {
@@ -203,7 +230,7 @@ export class World {
       id: room.id,
       displayName: room.name,
       slugifiedName: room.name,
-      type: 'c' as RoomType,
+      type: (room.type ?? 'c') as RoomType,
       // Every room has a creator in Rocket.Chat; a fixture room's is its first member.
       creator: members[0] ?? ({ id: room.members[0] ?? 'unknown', username: 'unknown' } as IUser),
       usernames: members.map((member) => member.username),

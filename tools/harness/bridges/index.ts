@@ -2,9 +2,11 @@
 // slash command / public endpoint / settings / persistence / outbound HTTP app needs are real
 // in-memory implementations; every other bridge is an unsupportedBridge() that fails with a clear error.
 
+import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
 import type { AppBridges, IListenerBridge } from '@rocket.chat/apps-engine/server/bridges';
 
 import type { Engine } from '../engine';
+import type { PersistenceBackend } from '../persistence-table';
 import type { World } from '../world';
 import { ApiRoutes, createApiBridge } from './api';
 import { createCommandBridge, type RegisteredCommand } from './commands';
@@ -28,7 +30,14 @@ export interface BridgeTables {
   commands: Map<string, RegisteredCommand>;
 }
 
-export function createBridges(engine: Engine, world: World): { bridges: AppBridges; tables: BridgeTables } {
+export interface BridgeOptions {
+  /** Where the apps' records are: the world's own table, or a store shared between harnesses. */
+  persistence: PersistenceBackend;
+  /** Every app setting change this instance made (createDetailChangesBridge). */
+  onSettingsChange?: (appId: string, setting: ISetting) => void;
+}
+
+export function createBridges(engine: Engine, world: World, options: BridgeOptions): { bridges: AppBridges; tables: BridgeTables } {
   const b = engine.bridges;
   const tables: BridgeTables = { routes: new ApiRoutes(), commands: new Map() };
 
@@ -36,10 +45,10 @@ export function createBridges(engine: Engine, world: World): { bridges: AppBridg
     api: createApiBridge(engine, tables.routes),
     command: createCommandBridge(engine, tables.commands),
     activation: createActivationBridge(engine),
-    details: createDetailChangesBridge(engine),
+    details: createDetailChangesBridge(engine, options.onSettingsChange),
     http: createHttpBridge(engine, world),
     message: createMessageBridge(engine, world),
-    persistence: createPersistenceBridge(engine, world),
+    persistence: createPersistenceBridge(engine, options.persistence),
     room: createRoomBridge(engine, world),
     serverSetting: createServerSettingBridge(engine, world),
     user: createUserBridge(engine, world),

@@ -27,7 +27,7 @@ export function createMessageBridge(engine: Engine, world: World) {
       blocks: message.blocks ? structuredClone(message.blocks) : undefined,
       raw: message,
     };
-    world.messages.push(sent);
+    world.recordMessage(sent);
     return sent;
   }
 

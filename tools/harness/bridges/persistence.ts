@@ -1,13 +1,16 @@
-// App persistence with Rocket.Chat's semantics (apps/meteor/app/apps/server/bridges/persistence.ts):
-// records belong to one app; a query by associations matches a record holding EVERY association asked
-// for (Mongo `$all`); updateByAssociations matches the exact association list and upserts;
-// update by id is "Not implemented." there, so it throws here too.
+// The engine's persistence bridge. What the operations mean (Rocket.Chat's semantics: association
+// matching, exact-list upserts, records per app) lives in persistence-table.ts; this bridge only turns
+// the engine's arguments into plain values and hands each call, as one operation, to its backend: the
+// harness's own table, or a store shared with other harnesses (shared-persistence.ts), possibly in
+// another process.
 // Associations arrive from the Deno runtime as plain `{ model, id }` objects, not RocketChatAssociationRecord.
+// Update by id is "Not implemented." in Rocket.Chat, so it throws here too.
 
 import type { RocketChatAssociationRecord } from '@rocket.chat/apps-engine/definition/metadata';
 
 import type { Engine } from '../engine';
-import type { Association, StoredRecord, World } from '../world';
+import { assertStorable, type PersistenceBackend } from '../persistence-table';
+import type { Association } from '../world';
 
 function plain(association: RocketChatAssociationRecord | Association): Association {
   const value = association as unknown as { model?: unknown; id?: unknown; getModel?: () => string; getID?: () => string };
@@ -19,35 +22,10 @@ function plain(association: RocketChatAssociationRecord | Association): Associat
   return { model, id };
 }
 
-const same = (a: Association, b: Association): boolean => a.model === b.model && a.id === b.id;
-
-// Mongo's `$all: []` matches nothing, so neither does an empty association list.
-const hasAll = (record: StoredRecord, wanted: Association[]): boolean =>
-  wanted.length > 0 && wanted.every((association) => record.associations.some((held) => same(held, association)));
-
-const exactly = (record: StoredRecord, wanted: Association[]): boolean =>
-  record.associations.length === wanted.length && wanted.every((association, index) => same(record.associations[index], association));
-
-function assertObject(data: unknown): asserts data is object {
-  if (typeof data !== 'object' || data === null) {
-    throw new Error('Attempted to store an invalid data type, it must be an object.');
-  }
-}
-
-export function createPersistenceBridge(engine: Engine, world: World) {
+export function createPersistenceBridge(engine: Engine, backend: PersistenceBackend) {
   class HarnessPersistenceBridge extends engine.bridges.PersistenceBridge {
-    private mine(appId: string): StoredRecord[] {
-      return world.records.filter((record) => record.appId === appId);
-    }
-
-    private drop(records: StoredRecord[]): void {
-      const kept = world.records.filter((record) => !records.includes(record));
-      world.records.splice(0, world.records.length, ...kept);
-      world.recordsChanged();
-    }
-
     protected async purge(appId: string): Promise<void> {
-      this.drop(this.mine(appId));
+      await backend('purge', [appId]);
     }
 
     protected async create(data: object, appId: string): Promise<string> {
@@ -55,61 +33,34 @@ export function createPersistenceBridge(engine: Engine, world: World) {
     }
 
     protected async createWithAssociations(data: object, associations: RocketChatAssociationRecord[], appId: string): Promise<string> {
-      assertObject(data);
-      const record = { id: world.newId(), appId, associations: associations.map(plain), data: structuredClone(data) };
-      world.records.push(record);
-      world.recordsChanged();
-      return record.id;
+      assertStorable(data);
+      return backend('create', [appId, associations.map(plain), data]);
     }
 
     protected async readById(id: string, appId: string): Promise<object> {
-      return structuredClone(this.mine(appId).find((record) => record.id === id)?.data ?? {});
+      return backend('readById', [appId, id]);
     }
 
     protected async readByAssociations(associations: RocketChatAssociationRecord[], appId: string): Promise<object[]> {
-      const wanted = associations.map(plain);
-      return this.mine(appId)
-        .filter((record) => hasAll(record, wanted))
-        .map((record) => structuredClone(record.data));
+      return backend('readByAssociations', [appId, associations.map(plain)]);
     }
 
     protected async remove(id: string, appId: string): Promise<object | undefined> {
-      const record = this.mine(appId).find((candidate) => candidate.id === id);
-      if (!record) {
-        return undefined;
-      }
-      this.drop([record]);
-      return record.data;
+      return backend('remove', [appId, id]);
     }
 
     protected async removeByAssociations(associations: RocketChatAssociationRecord[], appId: string): Promise<object[] | undefined> {
-      const wanted = associations.map(plain);
-      const records = this.mine(appId).filter((record) => hasAll(record, wanted));
-      if (records.length === 0) {
-        return undefined;
-      }
-      this.drop(records);
-      return records.map((record) => record.data);
+      return backend('removeByAssociations', [appId, associations.map(plain)]);
     }
 
     protected async update(_id: string, data: object): Promise<string> {
-      assertObject(data);
+      assertStorable(data);
       throw new Error('Not implemented.');
     }
 
     protected async updateByAssociations(associations: RocketChatAssociationRecord[], data: object, upsert: boolean, appId: string): Promise<string> {
-      assertObject(data);
-      const wanted = associations.map(plain);
-      const record = this.mine(appId).find((candidate) => exactly(candidate, wanted));
-      if (record) {
-        record.data = structuredClone(data);
-        world.recordsChanged();
-        return record.id;
-      }
-      if (!upsert) {
-        return '';
-      }
-      return this.createWithAssociations(data, associations, appId);
+      assertStorable(data);
+      return backend('updateByAssociations', [appId, associations.map(plain), data, upsert]);
     }
   }
 

@@ -1,7 +1,9 @@
-// Rooms are read-only fixtures (harness.addRoom): apps can look them up and list members; creating,
-// changing or deleting rooms is not provided.
+// Rooms are fixtures (harness.addRoom): apps can look them up and list members. An app can open a
+// direct-message room with users, as Rocket.Chat's createDirectRoom does (the existing one when there
+// is one); creating other rooms, changing or deleting rooms is not provided.
 
 import type { IMessageRaw } from '@rocket.chat/apps-engine/definition/messages';
+import { randomUUID } from 'node:crypto';
 import type { IRoom, IRoomRaw } from '@rocket.chat/apps-engine/definition/rooms';
 import type { IUser } from '@rocket.chat/apps-engine/definition/users';
 
@@ -29,8 +31,11 @@ export function createRoomBridge(engine: Engine, world: World) {
       return world.roomByName(roomName)?.creator;
     }
 
-    protected async getDirectByUsernames(): Promise<IRoom | undefined> {
-      return undefined; // fixtures are channels; there are no direct-message rooms
+    protected async getDirectByUsernames(usernames: string[]): Promise<IRoom | undefined> {
+      const ids = usernames.map((username) => world.userByUsername(username)?.id);
+      if (ids.some((id) => !id)) return undefined;
+      const room = world.directRoomOf(ids as string[]);
+      return room && (world.roomById(room.id) as IRoom);
     }
 
     protected async getMembers(roomId: string): Promise<IUser[]> {
@@ -58,8 +63,18 @@ export function createRoomBridge(engine: Engine, world: World) {
       return notProvided('getAllRooms');
     }
 
-    protected create(): Promise<string> {
-      return notProvided('create');
+    protected async create(room: IRoom, members: string[]): Promise<string> {
+      if ((room.type as string) !== 'd') return notProvided('create (other than a direct-message room)');
+      const ids = members.map((username) => {
+        const user = world.userByUsername(username);
+        if (!user) throw new Error(`No user named ${username}`);
+        return user.id;
+      });
+      const existing = world.directRoomOf(ids);
+      if (existing) return existing.id;
+      const id = `dm-${randomUUID()}`;
+      world.addRoom({ id, name: members.join(', '), members: ids, type: 'd' });
+      return id;
     }
 
     protected update(): Promise<void> {
