@@ -40,7 +40,10 @@ export class TokenService {
     const state = await this.state(userId, providerId);
     if (state.status === 'connected') return state.connection;
     if (state.status === 'lost') {
-      throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, { providerId, reason: state.connection.lost?.reason });
+      throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, {
+        providerId,
+        reason: state.connection.lost?.reason,
+      });
     }
     if (state.status === 'unreadable') throw new OAuthError('reconnect_required', 'unreadable record', { providerId, reason: 'unreadable_record' });
     throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });

@@ -466,6 +466,18 @@ describe('every preset on the real runtime, against a server that answers as its
           expect(whoami.text).toContain(expires ? 'expired, and' : 'no longer valid');
           expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
           expect((await provider.refreshTokensSent()).slice(sentBefore)).toEqual([]);
+          if (!expires) {
+            // Refused with nothing to renew it: the provider ended the grant. Kept as lost, and told
+            // once, in a message kept in the user's direct room with the app, whatever runs next.
+            const direct = harness.messages().filter((m) => m.kind === 'room');
+            expect(direct).toHaveLength(1);
+            expect(direct[0].roomId).not.toBe(ROOM.id);
+            expect(JSON.stringify(direct[0].blocks)).toContain('connection has ended');
+            expect(JSON.stringify(direct[0].blocks)).toContain('oauth-connect');
+            expect((await oauth('whoami')).buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
+            expect(harness.messages().filter((m) => m.kind === 'room')).toEqual([]);
+            expect((await oauth('status')).text).toContain('needs reconnecting');
+          }
         }
       });
 
@@ -473,6 +485,11 @@ describe('every preset on the real runtime, against a server that answers as its
         const tokens = (await storedTokens(row.id))!;
         const { text } = await oauth('revoke');
         expect(storedRecord(row.id)).toBeUndefined();
+        if (!refreshes && !expires) {
+          // The provider already ended it (the expiry step): nothing left to revoke there.
+          expect(text).toContain('had already ended the connection');
+          return 'passed';
+        }
         if (!revocation) {
           expect(text).toContain('no way to revoke');
           const page = fillPreset(findPreset(row.preset)!, { id: row.id }).appAccessPage;
