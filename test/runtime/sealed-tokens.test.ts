@@ -163,4 +163,39 @@ describe('tokens sealed at rest on the real runtime', () => {
     expect(keyIdsOfRecord()).toEqual([await currentKeyId()]);
     expect((await oauth('whoami')).text).toContain('Demo says you are *alice*');
   });
+
+  it('a grant the provider revokes while the user is away: one direct message with a Connect button, status says it needs reconnecting', async () => {
+    const tokens = await openedTokens(harness, tokenRecord()!);
+    // The user (or an admin) ends the grant at the provider (RFC 7009): its refresh token dies with it.
+    const revoked = await fetch(provider.endpoints.revocation, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${CLIENT.clientId}:${CLIENT.clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: tokens.refreshToken!, token_type_hint: 'refresh_token' }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+
+    // The next use of the token, by whatever command: the refresh is refused for good.
+    harness.clearMessages();
+    const whoami = await oauth('whoami');
+    expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
+    const direct = harness.messages().filter((m) => m.kind === 'room');
+    expect(direct).toHaveLength(1);
+    expect(direct[0].roomId).not.toBe(ROOM.id);
+    expect(JSON.stringify(direct[0].blocks)).toContain('Your Demo connection has ended');
+    expect(JSON.stringify(direct[0].blocks)).toContain('oauth-connect');
+    // Every later call is answered, and nobody is told again.
+    await oauth('whoami');
+    await oauth('refresh');
+    expect(harness.messages().filter((m) => m.kind === 'room')).toEqual([]);
+    expect((await oauth('status')).text).toContain('Demo: needs reconnecting');
+    // Kept without a token of any kind.
+    const kept = tokenRecord()!.data as { lost?: { reason: string }; tokens: Record<string, unknown> };
+    expect(kept.lost?.reason).toBe('grant_rejected');
+    expect(kept.tokens.accessToken).toBe('');
+    expect(kept.tokens.refreshToken).toBeUndefined();
+  });
 });
