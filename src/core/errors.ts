@@ -35,7 +35,7 @@ export type OAuthErrorKind =
 /**
  * Why a connection must be made again, for `reconnect_required`: the provider refused the grant
  * (`invalid_grant`, a 401 the app cannot refresh its way out of), the token expired and no refresh
- * token came with it, or the stored record cannot be read by this version of the app.
+ * token came with it, or the stored record cannot be read (written by another version, or sealed under a key no longer held).
  */
 export type ReconnectReason = 'grant_rejected' | 'expired' | 'unreadable_record';
 

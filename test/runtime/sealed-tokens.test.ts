@@ -147,7 +147,7 @@ describe('tokens sealed at rest on the real runtime', () => {
 
     expect((await oauth('status')).text).toContain('saved connection cannot be read, connect again');
     const whoami = await oauth('whoami');
-    expect(whoami.text).toContain('cannot be read by this version of the app. Connect again.');
+    expect(whoami.text).toContain('can no longer be read here');
     expect(whoami.buttons.map((b) => b.actionId)).toEqual(['oauth-connect']);
     await oauth('token');
     const warnings = harness

@@ -112,7 +112,7 @@ describe('stored connections on the real runtime', () => {
     expect(status.text).toContain('GitHub: saved connection cannot be read, connect again');
     for (const command of ['whoami', 'token', 'refresh']) {
       const reply = await oauth(command);
-      expect(reply.text).toContain('cannot be read by this version of the app. Connect again.');
+      expect(reply.text).toContain('can no longer be read here');
       expect(reply.buttons).toEqual(['oauth-connect']);
     }
     const reported = warnings().filter((line) => line.includes('cannot be read'));
