@@ -25,6 +25,7 @@ import { languageFor } from './rocketchat/app-context';
 import { translator } from './app/i18n';
 import { ensureTokenKey, keyChange } from './rocketchat/sealing-keys';
 import { settingDefinitions, TOKEN_KEY } from './rocketchat/settings';
+import { settingsSnapshot } from './rocketchat/settings-snapshot';
 
 export class OAuthApp extends App {
   constructor(info: IAppInfo, logger: ILogger, accessors: IAppAccessors) {
@@ -55,6 +56,7 @@ export class OAuthApp extends App {
   }
 
   override async onSettingUpdated(_setting: ISetting, _configurationModify: IConfigurationModify, read: IRead, _http: IHttp): Promise<void> {
+    settingsSnapshot.drop();
     await this.logSlotProblems(read.getEnvironmentReader());
   }
 

@@ -19,10 +19,11 @@ import { appRequest, processShared, type AppRequest, type CommandContext, type C
 import { pickLanguage, translator } from '../app/i18n';
 import type { TokenService } from '../app/token-service';
 import { loadConfiguration } from './configuration';
+import { settingsSnapshot } from './settings-snapshot';
 import { EngineHttpTransport } from './http-transport';
 import { AssociationLeaseRegister } from './lease-register';
 import { AssociationStateStore, ConnectLinks } from './pending-stores';
-import { directRoomWith, postMessage, sendEphemeral } from './replies';
+import { appUserOf, directRoomWith, postMessage, sendEphemeral } from './replies';
 import { AssociationTokenStore } from './token-store';
 
 const shared = processShared();
@@ -96,7 +97,7 @@ function platformPorts(request: EngineRequest & { modify: IModify }, ring: KeyRi
       },
       directRoom: (userId) => directRoomWith(read, modify, userId),
       async post(roomId, reply) {
-        const [appUser, room] = await Promise.all([read.getUserReader().getAppUser(), read.getRoomReader().getById(roomId)]);
+        const [appUser, room] = await Promise.all([appUserOf(read), read.getRoomReader().getById(roomId)]);
         if (appUser && room) await postMessage({ appId, modify, sender: appUser, room, reply });
       },
     },
@@ -123,11 +124,8 @@ function nameOf(user: IUser): string {
 export async function languageFor(environment: IEnvironmentRead, user?: IUser): Promise<string> {
   const preferred = user?.settings?.preferences?.language;
   if (preferred) return pickLanguage([preferred]);
-  const server = await environment
-    .getServerSettings()
-    .getValueById('Language')
-    .catch(() => undefined);
-  return pickLanguage([typeof server === 'string' ? server : undefined]);
+  const server = await settingsSnapshot.serverValues(environment).catch(() => undefined);
+  return pickLanguage([server?.language]);
 }
 
 /** The core logs through this (after its own redaction) into the request's engine logger. */

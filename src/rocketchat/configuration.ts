@@ -9,6 +9,7 @@ import { parseSealingKey, type KeyRing, type SealingKey } from '../core/sealing'
 import type { AppConfig, ConfigProblem } from '../app/config';
 import { readEndpointPolicy, readProviderSlots, type SettingValues } from './provider-slots';
 import { PUBLIC_BASE_URL, TOKEN_KEY, TOKEN_KEYS_RETIRED } from './settings';
+import { settingsSnapshot, type ServerSettings } from './settings-snapshot';
 
 /** The app layer's configuration, and what only the adapter uses: the keys that seal tokens. */
 export interface RocketChatConfig extends AppConfig {
@@ -34,9 +35,20 @@ export function publicEndpointUrl(base: string, appId: string, path: string): st
   return `${base.replace(/\/+$/, '')}/api/apps/public/${appId}/${path}`;
 }
 
+/** The configuration last built, and the snapshot values it was built from: rebuilt only when they change. */
+let built: { app: ReadonlyMap<string, unknown>; server: ServerSettings; appId: string; config: Promise<RocketChatConfig> } | undefined;
+
+/** The configuration from the process's settings snapshot (settings-snapshot.ts): no bridge call while it holds. */
 export async function loadConfiguration(environment: IEnvironmentRead, appId: string): Promise<RocketChatConfig> {
-  const settings = environment.getSettings();
-  const configuredBase = String((await settings.getValueById(PUBLIC_BASE_URL)) ?? '').trim();
+  const [app, server] = await Promise.all([settingsSnapshot.appValues(environment), settingsSnapshot.serverValues(environment)]);
+  if (built?.app !== app || built.server !== server || built.appId !== appId) {
+    built = { app, server, appId, config: configurationOf(app, server, appId) };
+  }
+  return built.config;
+}
+
+async function configurationOf(app: ReadonlyMap<string, unknown>, server: ServerSettings, appId: string): Promise<RocketChatConfig> {
+  const configuredBase = String(app.get(PUBLIC_BASE_URL) ?? '').trim();
   const problems: ConfigProblem[] = [];
   let base: string | undefined;
   if (configuredBase) {
@@ -49,12 +61,9 @@ export async function loadConfiguration(environment: IEnvironmentRead, appId: st
         params: { detail: 'must be an http(s) URL such as https://chat.example.com' },
       });
   }
-  if (!base) {
-    const siteUrl = String((await environment.getServerSettings().getValueById('Site_Url')) ?? '').trim();
-    if (isHttpUrl(siteUrl)) base = siteUrl;
-  }
+  if (!base && isHttpUrl(server.siteUrl)) base = server.siteUrl;
   const redirectUri = base ? redirectUriOf(base, appId) : undefined;
-  const values = (id: string) => settings.getValueById(id);
+  const values: SettingValues = async (id) => app.get(id);
   const policy = await readEndpointPolicy(values);
   const slots = await readProviderSlots(values, redirectUri ?? '', policy.policy);
   const keys = await readKeyRing(values);

@@ -42,7 +42,7 @@ export function blocksOf(appId: string, reply: Reply): LayoutBlock[] {
 
 export async function sendEphemeral(args: { appId: string; read: IRead; modify: IModify; user: IUser; room: IRoom; reply: Reply }): Promise<void> {
   const { read, modify, user, room, reply } = args;
-  const appUser = await read.getUserReader().getAppUser();
+  const appUser = await appUserOf(read);
   const builder = modify
     .getNotifier()
     .getMessageBuilder()
@@ -68,11 +68,19 @@ export async function postMessage(args: { appId: string; modify: IModify; sender
 
 /** The direct-message room between the app's user and this user, created when there is none yet. */
 export async function directRoomWith(read: IRead, modify: IModify, userId: string): Promise<string | undefined> {
-  const [appUser, user] = await Promise.all([read.getUserReader().getAppUser(), read.getUserReader().getById(userId)]);
+  const [appUser, user] = await Promise.all([appUserOf(read), read.getUserReader().getById(userId)]);
   if (!appUser || !user) return undefined;
   const usernames = [appUser.username, user.username];
   const existing = await read.getRoomReader().getDirectByUsernames(usernames);
   if (existing) return existing.id;
   const builder = modify.getCreator().startRoom().setType(RoomType.DIRECT_MESSAGE).setCreator(appUser).setMembersToBeAddedByUsernames(usernames);
   return modify.getCreator().finish(builder);
+}
+
+/** The app's own user, the sender of its messages: made when the app is installed, the same for its whole life. */
+let appUser: IUser | undefined;
+
+export async function appUserOf(read: IRead): Promise<IUser | undefined> {
+  appUser ??= await read.getUserReader().getAppUser();
+  return appUser;
 }
