@@ -33,7 +33,8 @@ export class OAuthApp extends App {
   }
 
   protected override async extendConfiguration(configuration: IConfigurationExtend): Promise<void> {
-    for (const setting of settingDefinitions()) await configuration.settings.provideSetting(setting);
+    // Each is a round trip to the server: sent together rather than one after the other.
+    await Promise.all(settingDefinitions().map((setting) => configuration.settings.provideSetting(setting)));
     await configuration.slashCommands.provideSlashCommand(new OAuthCommand(this));
     await configuration.api.provideApi({
       visibility: ApiVisibility.PUBLIC,
@@ -46,6 +47,8 @@ export class OAuthApp extends App {
 
   override async onEnable(environment: IEnvironmentRead, _configurationModify: IConfigurationModify): Promise<boolean> {
     await ensureTokenKey(environment, this.getAccessors().environmentWriter, this.getLogger());
+    // Awaited: the runtime keeps only the log entries written before the request's answer. It costs one
+    // parallel read of the settings, which the first command then finds in the snapshot.
     await this.logSlotProblems(environment);
     return true;
   }
