@@ -14,6 +14,7 @@ import type * as PermissionManagerModule from '@rocket.chat/apps-engine/server/m
 import type * as PermissionsModule from '@rocket.chat/apps-engine/server/permissions/AppPermissions';
 import type * as SlashCommandContextModule from '@rocket.chat/apps-engine/definition/slashcommands/SlashCommandContext';
 import type * as StorageModule from '@rocket.chat/apps-engine/server/storage';
+import type * as DenoRuntimeModule from '@rocket.chat/apps-engine/server/runtime/deno/AppsEngineDenoRuntime';
 
 export interface Engine {
   AppManager: typeof AppManagerModule.AppManager;
@@ -27,6 +28,8 @@ export interface Engine {
   SlashCommandContext: typeof SlashCommandContextModule.SlashCommandContext;
   AppPermissionManager: typeof PermissionManagerModule.AppPermissionManager;
   AppPermissions: typeof PermissionsModule.AppPermissions;
+  /** What runs each app's Deno subprocess; round-trips.ts counts the messages it handles. */
+  DenoRuntimeSubprocessController: typeof DenoRuntimeModule.DenoRuntimeSubprocessController;
 }
 
 /** The value the harness gives NODE_ENV when it finds 'test'. */
@@ -64,6 +67,8 @@ export function loadEngine(): Engine {
         .SlashCommandContext,
       AppPermissionManager: (require('@rocket.chat/apps-engine/server/managers/AppPermissionManager') as typeof PermissionManagerModule).AppPermissionManager,
       AppPermissions: (require('@rocket.chat/apps-engine/server/permissions/AppPermissions') as typeof PermissionsModule).AppPermissions,
+      DenoRuntimeSubprocessController: (require('@rocket.chat/apps-engine/server/runtime/deno/AppsEngineDenoRuntime') as typeof DenoRuntimeModule)
+        .DenoRuntimeSubprocessController,
     };
   }
   return engine;

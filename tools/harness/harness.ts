@@ -22,6 +22,7 @@ import { keepPermissionChecksOn, loadEngine, type Engine } from './engine';
 import { FileStore } from './file-store';
 import { LogBook, type LogRecord } from './logs';
 import { PersistenceTable, type PersistenceBackend } from './persistence-table';
+import { RoundTrips } from './round-trips';
 import { RuntimeWatch } from './runtimes';
 import { SettingRelay, SettingUpdates } from './setting-relay';
 import type { SharedStoreLink } from './shared-persistence';
@@ -108,6 +109,12 @@ function waitForExit(child: ChildProcess, timeoutMs = 5000): Promise<void> {
   });
 }
 
+function startedRoundTrips(engine: Engine): RoundTrips {
+  const roundTrips = new RoundTrips(engine);
+  roundTrips.start();
+  return roundTrips;
+}
+
 /** SettingType.PASSWORD; the engine's enums are loaded at start (engine.ts), so only its type here. */
 const PASSWORD_SETTING: `${SettingType.PASSWORD}` = 'password';
 
@@ -133,6 +140,9 @@ export class AppsEngineHarness {
     private readonly settingUpdates: SettingUpdates,
     private readonly relay: SettingRelay | undefined,
   ) {}
+
+  /** The calls the apps' subprocesses make to the server (round-trips.ts), counted from the start. */
+  private readonly roundTrips = startedRoundTrips(this.engine);
 
   /** Commands running per user and room, to flag replies that cannot be told apart (runCommandForReplies). */
   private readonly inFlight = new Map<string, Set<{ overlapped: boolean }>>();
@@ -358,6 +368,11 @@ export class AppsEngineHarness {
     return setting.value === undefined || setting.value === null ? setting.packageValue : setting.value;
   }
 
+  /** The ids of the settings the app declared. */
+  settingIds(appId: string): string[] {
+    return Object.keys(this.manager.getOneById(appId)?.getStorageItem().settings ?? {});
+  }
+
   /**
    * The app's settings of type PASSWORD, as the engine holds its setting definitions (so a password
    * setting added later is included), with their current values; none for an app not installed.
@@ -496,6 +511,18 @@ export class AppsEngineHarness {
     }
   }
 
+  /**
+   * The accessor and bridge calls an app's subprocess made since the last `resetRoundTrips()`: each is
+   * one IPC round trip to the server. In all and by method.
+   */
+  roundTripsOf(appId: string): { total: number; byMethod: Record<string, number> } {
+    return this.roundTrips.of(appId);
+  }
+
+  resetRoundTrips(): void {
+    this.roundTrips.reset();
+  }
+
   /** Log entries the app itself wrote (the runtime's entries about each request left out). */
   appLogs(appId?: string): LogRecord[] {
     return this.logBook.bySource('app', appId);
@@ -548,6 +575,7 @@ export class AppsEngineHarness {
       return;
     }
     this.stopped = true;
+    this.roundTrips.stop();
     this.relay?.detach();
     try {
       const appIds = (await this.manager.get()).map((app) => app.getID());

@@ -1,0 +1,105 @@
+/**
+ * What one `/oauth` command costs in calls from the app's Deno subprocess to the server, each an IPC
+ * round trip on the real runtime (counted by the harness: tools/harness/round-trips.ts). With the
+ * settings snapshot in the app's process (src/rocketchat/settings-snapshot.ts), a command that reads
+ * one token makes at most 4, and the token getter makes 1 (the token read) while the token is valid.
+ */
+import type { AppsEngineHarness } from '../../tools/harness';
+import { AppBrowser } from '../support/app-browser';
+import { APP_ID } from '../support/app-package';
+import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import { connectLinkFor, runOAuth, startPackagedApp } from '../support/packaged-app';
+import { authorizeAs } from '../support/user-agent';
+
+const USER = { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] };
+const ROOM = { id: 'r-alice', name: 'alice-room', members: [USER.id] };
+const WHERE = { userId: USER.id, roomId: ROOM.id };
+const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value' };
+
+let harness: AppsEngineHarness;
+let provider: TestAuthServer;
+
+/** Runs `/oauth …` and answers the round trips it made, by method. */
+async function costOf(...args: string[]): Promise<{ total: number; byMethod: Record<string, number>; text: string }> {
+  harness.resetRoundTrips();
+  const { text } = await runOAuth(harness, WHERE, ...args);
+  return { ...harness.roundTripsOf(APP_ID), text };
+}
+
+const readsOf = (cost: { byMethod: Record<string, number> }, what: string) =>
+  Object.entries(cost.byMethod)
+    .filter(([method]) => method.endsWith(what))
+    .reduce((sum, [, n]) => sum + n, 0);
+
+beforeAll(async () => {
+  let completeUrl = '';
+  harness = await startPackagedApp({
+    users: [USER],
+    rooms: [ROOM],
+    configure: async (_harness, redirect) => {
+      completeUrl = redirect;
+      provider = await startOidcProvider({
+        accessTokenTTL: 3600,
+        clients: [
+          { client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [redirect] },
+        ],
+      });
+      return {
+        provider1_enabled: true,
+        provider1_preset: 'oidc',
+        provider1_id: 'demo',
+        provider1_client_id: CLIENT.clientId,
+        provider1_client_secret: CLIENT.clientSecret,
+        provider1_site: provider.issuer,
+        allow_http_loopback: true,
+      };
+    },
+  });
+  const browser = new AppBrowser();
+  const callback = await authorizeAs(await browser.startConnect(await connectLinkFor(harness, WHERE)), { account: 'alice', redirectUriPrefix: completeUrl });
+  expect((await browser.fetch(callback)).status).toBe(200);
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  await provider?.close();
+});
+
+afterEach(() => {
+  expect(harness.appErrors(APP_ID)).toEqual([]);
+});
+
+describe('round trips from the app to the server, per /oauth command, on the real runtime', () => {
+  it('token, status and whoami for a connected user: at most 4 each, no setting read; the getter reads the token once', async () => {
+    await costOf('whoami'); // the first use warms the process: settings snapshot, app user, discovery
+    const table: string[] = [];
+    for (const args of [['token'], ['status'], ['whoami'], ['help']]) {
+      const cost = await costOf(...args);
+      table.push(
+        `/oauth ${args.join(' ')}: ${cost.total} (${Object.entries(cost.byMethod)
+          .map(([m, n]) => `${m.split(':').slice(-2).join(':')} ${n}`)
+          .join(', ')})`,
+      );
+      expect(cost.total).toBeLessThanOrEqual(4);
+      expect(readsOf(cost, 'getValueById')).toBe(0);
+      if (args[0] === 'whoami') {
+        expect(cost.text).toContain('Demo says you are *alice*');
+        // The token service's getter: one read of the token, nothing else from persistence.
+        expect(readsOf(cost, 'readByAssociations')).toBe(1);
+      }
+    }
+    console.log(table.join('\n'));
+  });
+
+  it('a setting change is read once, every setting together, and the next command sees it at no extra cost', async () => {
+    harness.resetRoundTrips();
+    await harness.setSetting(APP_ID, 'provider1_scopes', 'openid profile');
+    const settingIds = new Set(harness.settingIds(APP_ID));
+    // onSettingUpdated dropped the snapshot and its check of the provider slots read it again, once.
+    expect(readsOf(harness.roundTripsOf(APP_ID), 'getValueById')).toBe(settingIds.size);
+    expect((await costOf('token')).total).toBeLessThanOrEqual(4);
+    const page = await new AppBrowser().open(await connectLinkFor(harness, WHERE));
+    expect(page.html).toContain('openid profile');
+    expect(page.html).not.toContain('offline_access');
+  });
+});
