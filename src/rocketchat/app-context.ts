@@ -86,13 +86,19 @@ function corePorts({ read, http, persis, logger }: EngineRequest, ring: KeyRing 
 
 function platformPorts(request: EngineRequest & { modify: IModify }, ring: KeyRing | undefined): PlatformPorts {
   const { read, modify, appId } = request;
+  // A request asks for the same user more than once (the page's language, then the notice): one read.
+  const users = new Map<string, Promise<IUser | undefined>>();
+  const userById = (userId: string) => {
+    if (!users.has(userId)) users.set(userId, read.getUserReader().getById(userId));
+    return users.get(userId)!;
+  };
   return {
     ...corePorts(request, ring),
     links: new ConnectLinks(read.getPersistenceReader(), request.persis),
-    people: people(read),
+    people: people(read, userById),
     notifier: {
       async tell(userId, roomId, reply) {
-        const [user, room] = await Promise.all([read.getUserReader().getById(userId), read.getRoomReader().getById(roomId)]);
+        const [user, room] = await Promise.all([userById(userId), read.getRoomReader().getById(roomId)]);
         if (user && room) await sendEphemeral({ appId, read, modify, user, room, reply });
       },
       directRoom: (userId) => directRoomWith(read, modify, userId),
@@ -104,11 +110,11 @@ function platformPorts(request: EngineRequest & { modify: IModify }, ring: KeyRi
   };
 }
 
-function people(read: IRead): People {
+function people(read: IRead, userById: (userId: string) => Promise<IUser | undefined>): People {
   const environment = read.getEnvironmentReader();
   return {
     async find(userId) {
-      const user = await read.getUserReader().getById(userId);
+      const user = await userById(userId);
       return user ? { displayName: nameOf(user), language: await languageFor(environment, user) } : undefined;
     },
     defaultLanguage: () => languageFor(environment),

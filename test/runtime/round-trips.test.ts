@@ -31,8 +31,9 @@ const readsOf = (cost: { byMethod: Record<string, number> }, what: string) =>
     .filter(([method]) => method.endsWith(what))
     .reduce((sum, [, n]) => sum + n, 0);
 
+let completeUrl = '';
+
 beforeAll(async () => {
-  let completeUrl = '';
   harness = await startPackagedApp({
     users: [USER],
     rooms: [ROOM],
@@ -101,5 +102,33 @@ describe('round trips from the app to the server, per /oauth command, on the rea
     const page = await new AppBrowser().open(await connectLinkFor(harness, WHERE));
     expect(page.html).toContain('openid profile');
     expect(page.html).not.toContain('offline_access');
+  });
+
+  it('a whole connect flow: the command 4, the page 2, its button 5, the callback 9 (two of them the provider’s token and userinfo), a sweep aside', async () => {
+    const costs: Record<string, number> = {};
+    const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+      harness.resetRoundTrips();
+      const result = await run();
+      costs[name] = harness.roundTripsOf(APP_ID).total;
+      return result;
+    };
+    const link = await step('connect', () => connectLinkFor(harness, WHERE));
+    const browser = new AppBrowser();
+    const page = await step('page', () => browser.open(link));
+    const pressed = await step('button', async () => {
+      const response = await browser.submit(page);
+      await response.arrayBuffer();
+      return response;
+    });
+    const callback = await authorizeAs(pressed.headers.get('location')!, { account: 'alice', redirectUriPrefix: completeUrl });
+    const done = await step('callback', async () => (await browser.fetch(callback)).text());
+    expect(done).toContain('Connected');
+    console.log(`connect flow round trips: ${JSON.stringify(costs)}`);
+    // Measured 4, 2, 5 and 9. A step that stores a record may also sweep expired ones, at most once a
+    // minute per process (two calls: the bucket and the cursor), which the bounds allow.
+    expect(costs.connect).toBeLessThanOrEqual(4 + 2);
+    expect(costs.page).toBeLessThanOrEqual(2);
+    expect(costs.button).toBeLessThanOrEqual(5 + 2);
+    expect(costs.callback).toBeLessThanOrEqual(9);
   });
 });
