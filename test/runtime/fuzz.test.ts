@@ -638,15 +638,29 @@ function keepInvalid(request: Built): Built {
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-/** Sends the request as it is (node:http: no normalisation of the target); the status, or the network error's code. */
-function send(request: Built): Promise<{ status?: number; error?: string }> {
+/**
+ * Sends the request as it is (node:http: no normalisation of the target); the status, or the network
+ * error's code. Sockets are kept alive between requests, so a generated request whose framing the
+ * server reads otherwise than the client (a body on a GET, conflicting length headers) can leave
+ * bytes that break the NEXT request on that socket: a reset request is sent once more, alone on a
+ * new connection, and only its own answer counts.
+ */
+async function send(request: Built): Promise<{ status?: number; error?: string }> {
+  const answer = await sendOn(request, agent);
+  return answer.error === 'ECONNRESET' ? sendOn(request, false) : answer;
+}
+
+function sendOn(request: Built, via: Agent | false): Promise<{ status?: number; error?: string }> {
   const { port } = new URL(harness.baseUrl);
   return new Promise((resolveAnswer) => {
-    const req = httpRequest({ host: '127.0.0.1', port: Number(port), method: request.method, path: request.path, headers: request.headers, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolveAnswer({ status: res.statusCode }));
-      res.on('error', (error: NodeJS.ErrnoException) => resolveAnswer({ status: res.statusCode, error: error.code ?? error.message }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: Number(port), method: request.method, path: request.path, headers: request.headers, agent: via },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolveAnswer({ status: res.statusCode }));
+        res.on('error', (error: NodeJS.ErrnoException) => resolveAnswer({ status: res.statusCode, error: error.code ?? error.message }));
+      },
+    );
     req.on('error', (error: NodeJS.ErrnoException) => resolveAnswer({ error: error.code ?? error.message }));
     req.setTimeout(20_000, () => req.destroy(new Error('timeout')));
     req.end(request.body);
