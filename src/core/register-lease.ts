@@ -19,7 +19,9 @@
  * after seconds), or a store whose reads lag its writes (a replica read); and clocks that differ
  * between instances by more than a lease's time to live make an expired lease look live or the
  * reverse. `settleMs` is chosen well above a store write's time (a round trip to the database), and
- * the time to live well above any clock skew a server cluster tolerates.
+ * the time to live well above any clock skew a server cluster tolerates. An instance that sees its
+ * own read-to-write gap take more than half the settle time (it was the stalled one) gives up, and
+ * shortens its claim to a few settle times, so that a stall can only delay a refresh, not double it.
  */
 import { randomToken } from './authorize';
 import type { Clock, Lease, LeaseHandle } from './ports';
@@ -43,8 +45,12 @@ export interface RegisterLeaseOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Writes to a shared store take a few milliseconds; fifty leaves room for a loaded server. */
-export const DEFAULT_SETTLE_MS = 50;
+/**
+ * Writes to a shared store take a few milliseconds; a quarter of a second leaves room for a loaded
+ * server (a CI machine running the whole suite stalled an instance past 50 ms). It is paid once per
+ * refresh, that is once per token lifetime.
+ */
+export const DEFAULT_SETTLE_MS = 250;
 
 export class RegisterLease implements Lease {
   constructor(
@@ -56,9 +62,17 @@ export class RegisterLease implements Lease {
     const { clock } = this.options;
     const held = await this.register.read(key);
     if (held && held.owner && held.until > clock.now()) return undefined;
+    const settleMs = this.options.settleMs ?? DEFAULT_SETTLE_MS;
+    const readAt = clock.now();
     const owner = randomToken(16);
-    await this.register.write(key, { owner, until: clock.now() + ttlMs });
-    await (this.options.sleep ?? sleep)(this.options.settleMs ?? DEFAULT_SETTLE_MS);
+    await this.register.write(key, { owner, until: readAt + ttlMs });
+    if (clock.now() - readAt > settleMs / 2) {
+      // Stalled between seeing it free and claiming it: another may have claimed and already gone on
+      // (our write replaced its claim). Step back, and let our claim lapse soon rather than at ttl.
+      await this.register.write(key, { owner, until: clock.now() + 2 * settleMs });
+      return undefined;
+    }
+    await (this.options.sleep ?? sleep)(settleMs);
     const after = await this.register.read(key);
     if (after?.owner !== owner) return undefined;
     return {
