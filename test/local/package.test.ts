@@ -1,6 +1,6 @@
 /**
  * `npm run package`: the zip is written 0644 whatever the umask (adm-zip alone leaves it to the
- * umask), has every dependency bundled, and ships each text once: the engine's in the
+ * umask), is under 64 KB with every dependency bundled, and ships each text once: the engine's in the
  * zip's i18n files, the app's own messages in the bundle.
  */
 import AdmZip from 'adm-zip';
@@ -64,8 +64,10 @@ describe('the zip npm run package writes', () => {
     bundle = zip.readAsText(manifest.classFile.replace(/\.ts$/, '.js'));
   }, 60_000);
 
-  it('npm run package says the size of the zip it wrote', () => {
-    expect(stdout).toContain(`${statSync(zipPath).size.toLocaleString('en')} bytes`);
+  it('is under 64 KB (65,536 bytes), and npm run package says its size', () => {
+    const bytes = statSync(zipPath).size;
+    expect(stdout).toContain(`${bytes.toLocaleString('en')} bytes`);
+    expect(bytes).toBeLessThan(65_536);
   });
 
   it('bundles every dependency: the class file requires nothing but the engine and Node built-ins', () => {
