@@ -15,9 +15,10 @@
  * empty for ApiSecurity.UNSECURE), so nothing proves the browser belongs to the link's chat user. A
  * platform that can authenticate the browser as that user could start the flow on GET instead.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { browserBindingOf } from '../core/authorize';
 import { isOAuthError } from '../core/errors';
+import '../core/zod-messages';
 import { redactValue } from '../core/redact';
 import { displayNameOf } from './config';
 import type { ConnectLink } from './connect-links';
@@ -29,7 +30,7 @@ import { htmlPage, redirectTo } from './web/pages';
 import { formFields, type WebAnswer, type WebRequest } from './web/web';
 
 /** 32 random bytes, base64url (randomToken). */
-const token = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+const token = z.string().check(z.regex(/^[A-Za-z0-9_-]{43}$/));
 const querySchema = z.object({ link: token });
 const formSchema = z.object({ confirm: token });
 

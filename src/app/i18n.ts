@@ -1,6 +1,6 @@
 /**
- * The app's own messages, in the user's language. The engine translates only settings and the
- * command's description; everything the app says it translates itself, from the same i18n files.
+ * The app's own messages, in the user's language. The chat platform translates only settings and
+ * the command's description; everything the app says it translates itself, from the same i18n files.
  * Order: the user's language preference, then the server's Language setting, then English.
  */
 import de from '../../i18n/de.json';
@@ -9,7 +9,17 @@ import es from '../../i18n/es.json';
 import ja from '../../i18n/ja.json';
 import ptBR from '../../i18n/pt-BR.json';
 
-export type MessageKey = keyof typeof en;
+/**
+ * The prefixes of the keys the chat platform translates itself: setting labels, descriptions and
+ * sections, the preset choices, the command's description and parameters. The package ships those
+ * keys in the zip's i18n files only and leaves them out of the bundle (scripts/package.mjs), so the
+ * app cannot translate them: they are no MessageKey. test/unit/i18n.test.ts checks that these
+ * prefixes name exactly the keys the app gives the engine.
+ */
+export const PLATFORM_TEXT_PREFIXES = ['setting_', 'settings_section_', 'preset_', 'command_'] as const;
+type PlatformTextKey = `${(typeof PLATFORM_TEXT_PREFIXES)[number]}${string}`;
+
+export type MessageKey = Exclude<keyof typeof en, PlatformTextKey>;
 export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
 
 const DICTIONARIES: Record<string, Partial<Record<MessageKey, string>>> = { en, de, es, ja, 'pt-BR': ptBR };

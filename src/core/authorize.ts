@@ -6,11 +6,12 @@
  * the chat user who asked (the callback is a public endpoint with no session).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { detailsOf, OAuthError, kindOfOAuthErrorCode } from './errors';
 import type { Clock, PendingAuthorization, StateStore } from './ports';
 import type { ClientCredentials, ResolvedProvider } from './provider';
 import { redactText } from './redact';
+import './zod-messages';
 
 export const DEFAULT_STATE_TTL_MS = 10 * 60 * 1000;
 
@@ -104,11 +105,11 @@ export async function beginAuthorization(args: {
 
 /** The query of the redirect to the `complete` endpoint, validated at the edge. */
 const callbackQuerySchema = z.object({
-  state: z.string().min(1).max(512).optional(),
-  code: z.string().min(1).max(4096).optional(),
-  error: z.string().max(256).optional(),
-  error_description: z.string().max(2048).optional(),
-  iss: z.string().max(2048).optional(),
+  state: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  code: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
+  error: z.optional(z.string().check(z.maxLength(256))),
+  error_description: z.optional(z.string().check(z.maxLength(2048))),
+  iss: z.optional(z.string().check(z.maxLength(2048))),
 });
 
 export type CallbackQuery = Record<string, string | string[] | undefined>;

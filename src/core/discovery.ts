@@ -2,24 +2,25 @@
  * Authorization server metadata: OpenID Connect Discovery 1.0 and RFC 8414. Fetched once per
  * issuer and cached, so a getter on a hot path never waits for it twice.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { OAuthError } from './errors';
 import { decodeBody, describeShape, send } from './http';
 import type { Clock, HttpTransport } from './ports';
 import { systemClock } from './ports';
 import { isAcceptableEndpoint, type ProviderDefinition, type ResolvedProvider } from './provider';
+import './zod-messages';
 
 /** The shape only; the connector applies the endpoint policy to what discovery found (endpoint-policy.ts). */
-const metadataUrl = z.string().refine(isAcceptableEndpoint, 'must be an absolute https URL without a fragment');
+const metadataUrl = z.string().check(z.refine(isAcceptableEndpoint, 'must be an absolute https URL without a fragment'));
 
 const metadataSchema = z.object({
-  issuer: z.string().min(1),
+  issuer: z.string().check(z.minLength(1)),
   authorization_endpoint: metadataUrl,
   token_endpoint: metadataUrl,
-  revocation_endpoint: metadataUrl.optional(),
-  userinfo_endpoint: metadataUrl.optional(),
-  code_challenge_methods_supported: z.array(z.string()).optional(),
-  authorization_response_iss_parameter_supported: z.boolean().optional(),
+  revocation_endpoint: z.optional(metadataUrl),
+  userinfo_endpoint: z.optional(metadataUrl),
+  code_challenge_methods_supported: z.optional(z.array(z.string())),
+  authorization_response_iss_parameter_supported: z.optional(z.boolean()),
 });
 
 export type AuthorizationServerMetadata = z.infer<typeof metadataSchema>;

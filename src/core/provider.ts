@@ -2,17 +2,20 @@
  * A provider is data: endpoints and quirks, validated here once, at the edge. Presets (providers/)
  * produce this input; admins' "custom" settings produce it too. Inside the core it is trusted.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { OAuthError } from './errors';
+import './zod-messages';
 
 /**
  * The shape of an endpoint: an absolute http(s) URL without fragment. Where the app may actually
  * send requests (https only, no private hosts unless allowed; RFC 6749 §3.1 and §3.2 require TLS)
  * depends on the admin's policy and is checked where a provider is put to use: endpoint-policy.ts.
  */
-const endpointUrl = z.string().refine(isAcceptableEndpoint, {
-  message: 'must be an absolute https:// URL without a fragment',
-});
+const endpointUrl = z.string().check(
+  z.refine(isAcceptableEndpoint, {
+    message: 'must be an absolute https:// URL without a fragment',
+  }),
+);
 
 export function isAcceptableEndpoint(value: string): boolean {
   let url: URL;
@@ -42,7 +45,7 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 const params = z.record(z.string(), z.string());
 
-const dottedPath = z.string().regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`');
+const dottedPath = z.string().check(z.regex(/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/, 'must be a dotted path such as `login` or `user.name`'));
 
 /**
  * The values a revocation request template may name, filled by the core for each request
@@ -56,9 +59,11 @@ export function placeholdersOf(value: string): string[] {
   return [...value.matchAll(/\{([^{}]*)\}/g)].map((match) => match[1]);
 }
 
-const revocationTemplate = z.string().refine((value) => placeholdersOf(value).every((name) => (REVOCATION_PLACEHOLDERS as readonly string[]).includes(name)), {
-  message: `may name only ${REVOCATION_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`,
-});
+const revocationTemplate = z.string().check(
+  z.refine((value) => placeholdersOf(value).every((name) => (REVOCATION_PLACEHOLDERS as readonly string[]).includes(name)), {
+    message: `may name only ${REVOCATION_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`,
+  }),
+);
 
 /**
  * A revocation request described as data, for a provider whose revocation is not RFC 7009's
@@ -66,31 +71,26 @@ const revocationTemplate = z.string().refine((value) => placeholdersOf(value).ev
  * `{client_id}` may appear (never the token: URLs reach logs, RFC 6750 §5.3).
  */
 export const revocationRequestSchema = z
-  .object({
-    method: z.enum(['POST', 'DELETE']).default('POST'),
+  .strictObject({
+    method: z._default(z.enum(['POST', 'DELETE']), 'POST'),
     /** The tokens revoked, one request each, in this order; those the connection lacks are skipped. */
-    tokens: z
-      .array(z.enum(['refresh_token', 'access_token']))
-      .min(1)
-      .default(['access_token']),
+    tokens: z._default(z.array(z.enum(['refresh_token', 'access_token'])).check(z.minLength(1)), ['access_token']),
     /**
      * client: the definition's `clientAuth`, as at the token endpoint (RFC 7009 §2.1);
      * basic: HTTP Basic with the client id and secret whatever the token endpoint uses (RFC 6749 §2.3.1);
      * none: no client credentials (a header such as `authorization: Bearer {token}` may authenticate it).
      */
-    clientAuth: z.enum(['client', 'basic', 'none']).default('client'),
+    clientAuth: z._default(z.enum(['client', 'basic', 'none']), 'client'),
     /** Header names in lower case; `accept` defaults to JSON, `content-type` follows the body's format. */
-    headers: z.record(z.string().regex(/^[a-z0-9-]+$/, 'a header name in lower case'), revocationTemplate).default({}),
-    body: z
-      .object({ format: z.enum(['form', 'json']), fields: z.record(z.string().min(1), revocationTemplate) })
-      .strict()
-      .optional(),
+    headers: z._default(z.record(z.string().check(z.regex(/^[a-z0-9-]+$/, 'a header name in lower case')), revocationTemplate), {}),
+    body: z.optional(z.strictObject({ format: z.enum(['form', 'json']), fields: z.record(z.string().check(z.minLength(1)), revocationTemplate) })),
   })
-  .strict()
-  .refine((request) => request.clientAuth === 'none' || request.headers.authorization === undefined, {
-    path: ['headers', 'authorization'],
-    message: 'is set by the client authentication; use clientAuth "none" to give it here',
-  });
+  .check(
+    z.refine((request) => request.clientAuth === 'none' || request.headers.authorization === undefined, {
+      path: ['headers', 'authorization'],
+      message: 'is set by the client authentication; use clientAuth "none" to give it here',
+    }),
+  );
 
 export type RevocationRequestTemplate = z.output<typeof revocationRequestSchema>;
 
@@ -98,157 +98,158 @@ export type RevocationRequestTemplate = z.output<typeof revocationRequestSchema>
 const RESERVED_AUTHORIZATION_PARAMS = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
 
 export const providerDefinitionSchema = z
-  .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes, starting with a letter or digit'),
-    displayName: z.string().trim().min(1, 'must not be empty').max(64),
+  .strictObject({
+    id: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1-32 lower-case letters, digits or dashes, starting with a letter or digit')),
+    displayName: z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(64)),
     /**
      * The authorization server's issuer identifier (RFC 8414 §2). With `discovery`, endpoints come
      * from its metadata; it is also what the `iss` response parameter must equal (RFC 9207).
      */
-    issuer: endpointUrl.optional(),
+    issuer: z.optional(endpointUrl),
     /** Where metadata is found: OpenID Connect Discovery 1.0 §4, or RFC 8414 §3. */
-    discovery: z.enum(['none', 'openid', 'oauth']).default('none'),
-    endpoints: z
-      .object({
-        authorization: endpointUrl.optional(),
-        token: endpointUrl.optional(),
-        revocation: endpointUrl.optional(),
-        userinfo: endpointUrl.optional(),
-      })
-      .default({}),
-    scopes: z
-      .object({
-        default: z
-          .array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)'))
-          .default([]),
+    discovery: z._default(z.enum(['none', 'openid', 'oauth']), 'none'),
+    endpoints: z._default(
+      z.object({
+        authorization: z.optional(endpointUrl),
+        token: z.optional(endpointUrl),
+        revocation: z.optional(endpointUrl),
+        userinfo: z.optional(endpointUrl),
+      }),
+      {},
+    ),
+    scopes: z._default(
+      z.object({
+        default: z._default(
+          z.array(z.string().check(z.regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is printable ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)'))),
+          [],
+        ),
         /** RFC 6749 §3.3 says space; some providers (Slack) use commas. */
-        delimiter: z.enum([' ', ',']).default(' '),
+        delimiter: z._default(z.enum([' ', ',']), ' '),
         /** The authorization parameter that carries user scopes (Slack: `user_scope`). */
-        param: z
-          .string()
-          .regex(/^[a-z_]+$/)
-          .default('scope'),
+        param: z._default(z.string().check(z.regex(/^[a-z_]+$/)), 'scope'),
         /** Scopes the server names differently in its token answer (Google: `email` → `…/auth/userinfo.email`). */
-        reportedAs: params.default({}),
+        reportedAs: z._default(params, {}),
         /** Scopes the server grants without listing them in its token answer. */
-        unreported: z.array(z.string()).default([]),
+        unreported: z._default(z.array(z.string()), []),
         /** An empty `scope` in the token answer lists nothing, rather than granting nothing (GitHub Apps). */
-        emptyMeansUnlisted: z.boolean().default(false),
-      })
-      .default({ default: [], delimiter: ' ', param: 'scope', reportedAs: {}, unreported: [], emptyMeansUnlisted: false }),
-    clientAuth: z.enum(CLIENT_AUTH_METHODS).default('client_secret_basic'),
+        emptyMeansUnlisted: z._default(z.boolean(), false),
+      }),
+      { default: [], delimiter: ' ', param: 'scope', reportedAs: {}, unreported: [], emptyMeansUnlisted: false },
+    ),
+    clientAuth: z._default(z.enum(CLIENT_AUTH_METHODS), 'client_secret_basic'),
     /** Must be set to use `client_secret_query`: the preset says it knows the method is weaker. */
-    weakerClientAuth: z.boolean().default(false),
+    weakerClientAuth: z._default(z.boolean(), false),
     /** PKCE with S256 (RFC 7636 §4.2; OAuth 2.0 Security BCP, RFC 9700 §2.1.1). */
-    pkce: z.boolean().default(true),
+    pkce: z._default(z.boolean(), true),
     /** Extra authorization request parameters; an empty value means "do not send" (so advanced JSON can drop a preset's). */
-    authorizationParams: params.default({}),
+    authorizationParams: z._default(params, {}),
     /**
      * OpenID Connect Core 1.0 §11: when `offline_access` is asked for, `prompt` MUST contain
      * `consent` unless other conditions permit offline access; servers that follow it (oidc-provider)
      * give no refresh token otherwise. A provider whose documentation grants refresh tokens for
      * `offline_access` alone, and where a forced consent does harm, turns this off in its preset.
      */
-    consentForOfflineAccess: z.boolean().default(true),
-    tokenParams: params.default({}),
+    consentForOfflineAccess: z._default(z.boolean(), true),
+    tokenParams: z._default(params, {}),
     /** RFC 6749 §4.1.3: REQUIRED when the authorization request included it, which ours always does. */
-    redirectUriAtTokenExchange: z.boolean().default(true),
+    redirectUriAtTokenExchange: z._default(z.boolean(), true),
     /** GitLab documents redirect_uri on refresh requests too (docs.gitlab.com/api/oauth2). */
-    redirectUriAtRefresh: z.boolean().default(false),
+    redirectUriAtRefresh: z._default(z.boolean(), false),
     /** RFC 6749 §4.1.3 says form; Atlassian documents a JSON body. */
-    tokenRequestFormat: z.enum(['form', 'json']).default('form'),
+    tokenRequestFormat: z._default(z.enum(['form', 'json']), 'form'),
     /**
      * Where the token sits in the code exchange answer, e.g. ['authed_user'] for Slack user tokens.
      * Refresh answers are read at the top level (Slack sends a refreshed user token there).
      */
-    tokenPath: z.array(z.string().min(1)).default([]),
+    tokenPath: z._default(z.array(z.string().check(z.minLength(1))), []),
     /** Provider error codes translated to RFC 6749 §5.2 codes, e.g. GitHub's `bad_verification_code` → `invalid_grant`. */
-    errorCodes: params.default({}),
-    revocation: z
-      .object({
+    errorCodes: z._default(params, {}),
+    revocation: z._default(
+      z.object({
         /**
          * rfc7009: POST token + token_type_hint with client authentication (RFC 7009 §2.1).
          * bearer: POST with the access token as Bearer credentials (RFC 6750 §2.1; Dropbox, Slack).
          * request: as `request` describes it.
          */
-        style: z.enum(['rfc7009', 'bearer', 'request']).default('rfc7009'),
+        style: z._default(z.enum(['rfc7009', 'bearer', 'request']), 'rfc7009'),
         /** With style `request`: the request to send for each token. */
-        request: revocationRequestSchema.optional(),
+        request: z.optional(revocationRequestSchema),
         /**
          * Revoking one token of a grant revokes the whole grant (Google, Dropbox): one request, the
          * refresh token when there is one. Such providers may refuse a second request for the token
          * already gone (Google answers 400 invalid_token).
          */
-        revokesGrant: z.boolean().default(false),
-      })
-      .default({ style: 'rfc7009', revokesGrant: false }),
+        revokesGrant: z._default(z.boolean(), false),
+      }),
+      { style: 'rfc7009', revokesGrant: false },
+    ),
     /** The provider's page where a user removes an app's access: shown when the app itself cannot revoke. */
-    appAccessPage: endpointUrl.optional(),
+    appAccessPage: z.optional(endpointUrl),
     /** Where to read who the user is at the provider, and the path to a readable account name. */
-    profile: z
-      .object({
-        url: endpointUrl.optional(),
-        method: z.enum(['GET', 'POST']).default('GET'),
+    profile: z.optional(
+      z.object({
+        url: z.optional(endpointUrl),
+        method: z._default(z.enum(['GET', 'POST']), 'GET'),
         accountNamePath: dottedPath,
-      })
-      .optional(),
+      }),
+    ),
     /**
      * How the provider flags an error inside an HTTP 200 answer, for a provider that does (Slack:
      * `ok: false` + `error`). Read by the token, revocation and profile readers and for API calls.
      * Providers without it are read as RFC 6749 §5.2 and RFC 6750 §3.1 say.
      */
-    errorAnswer: z
-      .object({
+    errorAnswer: z.optional(
+      z.strictObject({
         /** Where the flag is, e.g. `ok`. */
         flagPath: dottedPath,
         /** The flag's value that means an error, e.g. `false`; absent: any value other than null, false or empty. */
-        flagValue: z.union([z.boolean(), z.string(), z.number()]).optional(),
+        flagValue: z.optional(z.union([z.boolean(), z.string(), z.number()])),
         /** Where the error code is; translated by `errorCodes` where an OAuth code is needed. */
-        codePath: dottedPath.default('error'),
+        codePath: z._default(dottedPath, 'error'),
         /** Codes (as the provider sends them) that say the access token itself is refused, as an HTTP 401 would (RFC 6750 §3.1). */
-        tokenRefused: z.array(z.string().min(1)).default([]),
-      })
-      .strict()
-      .optional(),
+        tokenRefused: z._default(z.array(z.string().check(z.minLength(1))), []),
+      }),
+    ),
   })
-  .strict()
-  .superRefine((def, ctx) => {
-    if (def.discovery !== 'none' && !def.issuer) {
-      ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when discovery is on' });
-    }
-    if (def.discovery === 'none') {
-      for (const name of ['authorization', 'token'] as const) {
-        if (!def.endpoints[name]) {
-          ctx.addIssue({ code: 'custom', path: ['endpoints', name], message: 'is required (or give an issuer with discovery)' });
+  .check(
+    z.superRefine((def, ctx) => {
+      if (def.discovery !== 'none' && !def.issuer) {
+        ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'is required when discovery is on' });
+      }
+      if (def.discovery === 'none') {
+        for (const name of ['authorization', 'token'] as const) {
+          if (!def.endpoints[name]) {
+            ctx.addIssue({ code: 'custom', path: ['endpoints', name], message: 'is required (or give an issuer with discovery)' });
+          }
         }
       }
-    }
-    if (def.clientAuth === 'client_secret_query' && !def.weakerClientAuth) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['clientAuth'],
-        message: 'client_secret_query puts the secret in URLs; it is allowed only for a provider that requires it (weakerClientAuth: true)',
-      });
-    }
-    for (const name of Object.keys(def.authorizationParams)) {
-      if (RESERVED_AUTHORIZATION_PARAMS.includes(name) || name === def.scopes.param) {
-        ctx.addIssue({ code: 'custom', path: ['authorizationParams', name], message: 'is set by the connector itself and cannot be given here' });
+      if (def.clientAuth === 'client_secret_query' && !def.weakerClientAuth) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clientAuth'],
+          message: 'client_secret_query puts the secret in URLs; it is allowed only for a provider that requires it (weakerClientAuth: true)',
+        });
       }
-    }
-    if (def.revocation.style === 'request' && !def.revocation.request) {
-      ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is required with style "request"' });
-    }
-    if (def.revocation.style !== 'request' && def.revocation.request) {
-      ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is used only with style "request"' });
-    }
-    const revocationUrlNames = placeholdersOf(def.endpoints.revocation ?? '');
-    if (revocationUrlNames.some((name) => name !== 'client_id')) {
-      ctx.addIssue({ code: 'custom', path: ['endpoints', 'revocation'], message: 'may name only {client_id}: a token in a URL would reach logs' });
-    }
-    if (def.clientAuth === 'none' && !def.pkce) {
-      ctx.addIssue({ code: 'custom', path: ['pkce'], message: 'must be on for a public client (RFC 9700 §2.1.1)' });
-    }
-  });
+      for (const name of Object.keys(def.authorizationParams)) {
+        if (RESERVED_AUTHORIZATION_PARAMS.includes(name) || name === def.scopes.param) {
+          ctx.addIssue({ code: 'custom', path: ['authorizationParams', name], message: 'is set by the connector itself and cannot be given here' });
+        }
+      }
+      if (def.revocation.style === 'request' && !def.revocation.request) {
+        ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is required with style "request"' });
+      }
+      if (def.revocation.style !== 'request' && def.revocation.request) {
+        ctx.addIssue({ code: 'custom', path: ['revocation', 'request'], message: 'is used only with style "request"' });
+      }
+      const revocationUrlNames = placeholdersOf(def.endpoints.revocation ?? '');
+      if (revocationUrlNames.some((name) => name !== 'client_id')) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', 'revocation'], message: 'may name only {client_id}: a token in a URL would reach logs' });
+      }
+      if (def.clientAuth === 'none' && !def.pkce) {
+        ctx.addIssue({ code: 'custom', path: ['pkce'], message: 'must be on for a public client (RFC 9700 §2.1.1)' });
+      }
+    }),
+  );
 
 export type ProviderInput = z.input<typeof providerDefinitionSchema>;
 export type ProviderDefinition = z.output<typeof providerDefinitionSchema>;

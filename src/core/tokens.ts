@@ -2,7 +2,8 @@
  * Token sets: what a token response means once received. Expiry is absolute (computed at receipt
  * from the relative `expires_in`, RFC 6749 §5.1), so it can be checked at any later time.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 
 export interface TokenSet {
   accessToken: string;
@@ -36,17 +37,17 @@ export function wipedTokens(tokens: TokenSet, now: number): TokenSet {
 }
 
 /** `expires_in` as JSON number or, in form-encoded answers (GitHub), as a string of digits. */
-const seconds = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().nonnegative());
+const seconds = z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number))]), z.number().check(z.int(), z.nonnegative()));
 
 /** RFC 6749 §5.1 successful response, after the provider's nesting (`tokenPath`) is applied. */
 export const tokenResponseSchema = z.object({
-  access_token: z.string().min(1, 'is empty'),
+  access_token: z.string().check(z.minLength(1, 'is empty')),
   // REQUIRED by RFC 6749 §5.1, yet omitted by some servers; Bearer (RFC 6750) is what they mean.
-  token_type: z.string().min(1).default('Bearer'),
-  expires_in: seconds.optional(),
-  refresh_token: z.string().min(1).optional(),
-  scope: z.string().optional(),
-  id_token: z.string().optional(),
+  token_type: z._default(z.string().check(z.minLength(1)), 'Bearer'),
+  expires_in: z.optional(seconds),
+  refresh_token: z.optional(z.string().check(z.minLength(1))),
+  scope: z.optional(z.string()),
+  id_token: z.optional(z.string()),
 });
 
 export type TokenResponse = z.output<typeof tokenResponseSchema>;

@@ -16,7 +16,7 @@
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { RocketChatAssociationModel, RocketChatAssociationRecord } from '@rocket.chat/apps-engine/definition/metadata';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { fromEngine, toEngine } from './engine-boundary';
 
 export const EXPIRING_RECORD_FORMAT = 1;
@@ -36,7 +36,7 @@ const lastSweep = new Map<string, number>();
 export class ExpiringRecords<T extends Expiring> {
   constructor(
     private readonly kind: string,
-    private readonly schema: z.ZodType<T>,
+    private readonly schema: z.ZodMiniType<T>,
     private readonly reader: IPersistenceRead,
     private readonly writer: IPersistence,
     private readonly now: () => number = Date.now,

@@ -11,8 +11,9 @@
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { RocketChatAssociationModel, RocketChatAssociationRecord } from '@rocket.chat/apps-engine/definition/metadata';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LeaseClaim, LeaseRegister } from '../core/register-lease';
+import '../core/zod-messages';
 import { fromEngine, toEngine } from './engine-boundary';
 
 const LEASE_RECORD_FORMAT = 1;

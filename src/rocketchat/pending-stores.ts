@@ -7,8 +7,9 @@
  *    MAX_LINKS_PER_PROVIDER live links per provider; a new `/oauth connect` replaces the oldest.
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { PendingAuthorization } from '../core/ports';
+import '../core/zod-messages';
 import { MAX_LINKS_PER_PROVIDER, type ConnectLink, type ConnectLinkStore, type LinkedStateStore } from '../app/connect-links';
 import { ExpiringRecords } from './expiring-records';
 
@@ -16,12 +17,12 @@ const pendingSchema = z.object({
   state: z.string(),
   userId: z.string(),
   providerId: z.string(),
-  codeVerifier: z.string().optional(),
+  codeVerifier: z.optional(z.string()),
   redirectUri: z.string(),
   scopes: z.array(z.string()),
   expiresAt: z.number(),
-  context: z.record(z.string(), z.string()).optional(),
-  browserBinding: z.string().optional(),
+  context: z.optional(z.record(z.string(), z.string())),
+  browserBinding: z.optional(z.string()),
 });
 
 const linkGroup = (linkId: string) => `link:${linkId}`;
@@ -50,13 +51,13 @@ export class AssociationStateStore implements LinkedStateStore {
   }
 }
 
-const linkSchema: z.ZodType<ConnectLink> = z.object({
+const linkSchema: z.ZodMiniType<ConnectLink> = z.object({
   userId: z.string(),
   providerId: z.string(),
   roomId: z.string(),
   expiresAt: z.number(),
   /** SHA-256 of the flow cookie of the first browser that pressed Continue: the link is that browser's now. */
-  browserBinding: z.string().optional(),
+  browserBinding: z.optional(z.string()),
 });
 export class ConnectLinks implements ConnectLinkStore {
   private readonly records: ExpiringRecords<ConnectLink>;

@@ -3,9 +3,10 @@
  * at the edge. A bad slot is skipped and reported (which setting, what is wrong); the others keep
  * working.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { findEndpointViolation, parseAllowedHosts, STRICT_ENDPOINT_POLICY, type EndpointPolicy } from '../core/endpoint-policy';
 import { isOAuthError } from '../core/errors';
+import '../core/zod-messages';
 import type { ProviderDefinition } from '../core/provider';
 import { definitionFromPreset, findPreset, type Preset, type PresetOptions } from '../core/providers';
 import type { ConfigProblem, ConfiguredProvider } from '../app/config';
@@ -20,10 +21,20 @@ export interface ProviderSlots {
 /** Reads one setting value by id; the adapter passes the engine's settings reader. */
 export type SettingValues = (settingId: string) => Promise<unknown>;
 
-const text = z.preprocess((value) => (value === undefined || value === null ? '' : value), z.string()).transform((value) => value.trim());
+// zod's `preprocess(fn, schema)` is this pipe (the classic build's ZodPreprocess is a ZodPipe).
+const text = z.pipe(
+  z.pipe(
+    z.transform((value: unknown) => (value === undefined || value === null ? '' : value)),
+    z.string(),
+  ),
+  z.transform((value) => value.trim()),
+);
 
 const slotSchema = z.object({
-  enabled: z.preprocess((value) => value === true || value === 'true', z.boolean()),
+  enabled: z.pipe(
+    z.transform((value: unknown) => value === true || value === 'true'),
+    z.boolean(),
+  ),
   preset: text,
   id: text,
   client_id: text,

@@ -9,9 +9,10 @@
  */
 import type { ILogger, IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { RocketChatAssociationModel, RocketChatAssociationRecord } from '@rocket.chat/apps-engine/definition/metadata';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { OAuthError } from '../core/errors';
 import type { StoredConnection, TokenStore } from '../core/ports';
+import '../core/zod-messages';
 import { fromEngine, toEngine } from './engine-boundary';
 
 /**
@@ -26,22 +27,22 @@ const recordSchema = z
     format: z.literal(TOKEN_RECORD_FORMAT),
     userId: z.string(),
     providerId: z.string(),
-    accountName: z.string().optional(),
+    accountName: z.optional(z.string()),
     connectedAt: z.number(),
-    lost: z.object({ at: z.number(), reason: z.enum(['grant_rejected', 'expired', 'unreadable_record']) }).optional(),
+    lost: z.optional(z.object({ at: z.number(), reason: z.enum(['grant_rejected', 'expired', 'unreadable_record']) })),
     tokens: z.object({
       accessToken: z.string(),
       tokenType: z.string(),
-      refreshToken: z.string().optional(),
-      expiresAt: z.number().optional(),
+      refreshToken: z.optional(z.string()),
+      expiresAt: z.optional(z.number()),
       obtainedAt: z.number(),
       scopes: z.array(z.string()),
-      requestedScopes: z.array(z.string()).optional(),
-      idToken: z.string().optional(),
+      requestedScopes: z.optional(z.array(z.string())),
+      idToken: z.optional(z.string()),
     }),
   })
   // Only a lost connection holds no access token.
-  .refine((record) => record.lost !== undefined || record.tokens.accessToken.length > 0, { path: ['tokens', 'accessToken'], message: 'empty' });
+  .check(z.refine((record) => record.lost !== undefined || record.tokens.accessToken.length > 0, { path: ['tokens', 'accessToken'], message: 'empty' }));
 
 type TokenRecord = z.infer<typeof recordSchema>;
 

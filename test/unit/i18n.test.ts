@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pickLanguage, translator } from '../../src/app/i18n';
+import { pickLanguage, PLATFORM_TEXT_PREFIXES, translator, type MessageKey } from '../../src/app/i18n';
+import { engineTextKeys } from '../../tools/package/engine-texts';
 
 const dir = join(__dirname, '..', '..', 'i18n');
 const load = (file: string): Record<string, string> => JSON.parse(readFileSync(join(dir, file), 'utf8'));
@@ -27,6 +28,20 @@ describe('i18n files', () => {
       (key) => key in translated && JSON.stringify(invariants(english[key])) !== JSON.stringify(invariants(translated[key])),
     );
     expect(broken).toEqual([]);
+  });
+});
+
+describe('who translates which key', () => {
+  it('the platform translates exactly the keys named by PLATFORM_TEXT_PREFIXES: those of the settings and the command the app provides', async () => {
+    const engine = await engineTextKeys(join(__dirname, '..', '..'));
+    const prefixed = Object.keys(english).filter((key) => PLATFORM_TEXT_PREFIXES.some((prefix) => key.startsWith(prefix)));
+    expect([...engine].sort()).toEqual(prefixed.sort());
+  });
+
+  it('a key the platform translates is no MessageKey: the app cannot ask for one its bundle lacks', () => {
+    // @ts-expect-error a setting's label is the platform's to translate
+    const key: MessageKey = 'setting_site_label';
+    expect(key in english).toBe(true);
   });
 });
 
