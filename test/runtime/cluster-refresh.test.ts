@@ -14,13 +14,13 @@
 import type { HarnessCluster, HarnessHost } from '../../tools/harness';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
-import { refreshGrantCounts, startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import { refreshGrantCounts, type TestAuthServer } from '../support/auth-servers';
+import { demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
 import { connectThroughBrowser, oauthOn, startPackagedCluster } from '../support/packaged-cluster';
 
 const CYCLES = 1_000;
 const USER_COUNT = 10;
 const GETTERS_PER_INSTANCE = 2;
-const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value' };
 
 const USERS = Array.from({ length: USER_COUNT }, (_, i) => ({ id: `u-${i}`, username: `user${i}`, name: `User ${i}`, roles: ['user'] }));
 /** The provider's test accounts: chat users share them, each chat user with a grant of their own. */
@@ -44,27 +44,8 @@ beforeAll(async () => {
     rooms: ROOMS,
     configure: async (_cluster, redirectUri) => {
       completeUrl = redirectUri;
-      provider = await startOidcProvider({
-        accessTokenTTL: 2,
-        clients: [
-          {
-            client_id: CLIENT.clientId,
-            client_secret: CLIENT.clientSecret,
-            token_endpoint_auth_method: 'client_secret_basic',
-            redirect_uris: [redirectUri],
-            rotateRefreshToken: true,
-          },
-        ],
-      });
-      return {
-        provider1_enabled: true,
-        provider1_preset: 'oidc',
-        provider1_id: 'demo',
-        provider1_client_id: CLIENT.clientId,
-        provider1_client_secret: CLIENT.clientSecret,
-        provider1_site: provider.issuer,
-        allow_http_loopback: true,
-      };
+      provider = await startDemoProvider(redirectUri, { accessTokenTTL: 2, rotateRefreshToken: true });
+      return demoProviderSettings(provider);
     },
   });
   // Each user connects once, through instance A; the getters then run on both.

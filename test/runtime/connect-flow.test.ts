@@ -4,7 +4,8 @@
  * goes through the engine's HTTP accessor; the browser is the scripted user agent.
  */
 import { AppsEngineHarness } from '../../tools/harness';
-import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import type { TestAuthServer } from '../support/auth-servers';
+import { DEMO_CLIENT as CLIENT, demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
 import { APP_ID, packagedZip, untilAnswered } from '../support/app-package';
 import { AppBrowser } from '../support/app-browser';
 import { authorizeAs } from '../support/user-agent';
@@ -15,7 +16,6 @@ const USERS = {
   bob: { id: 'u-bob', username: 'bob', name: 'Bob', roles: ['user'] },
 };
 const ROOMS = { alice: { id: 'r-alice', name: 'alice-room', members: ['u-alice'] }, bob: { id: 'r-bob', name: 'bob-room', members: ['u-bob'] } };
-const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value', authMethod: 'client_secret_basic' as const };
 type Who = keyof typeof USERS;
 
 let harness: AppsEngineHarness;
@@ -90,32 +90,11 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
   beforeAll(async () => {
     harness = await AppsEngineHarness.start();
     completeUrl = harness.publicUrl(APP_ID, 'complete');
-    provider = await startOidcProvider({
-      refreshPolicy,
-      accessTokenTTL: 2,
-      clients: [
-        {
-          client_id: CLIENT.clientId,
-          client_secret: CLIENT.clientSecret,
-          token_endpoint_auth_method: CLIENT.authMethod,
-          redirect_uris: [completeUrl],
-          rotateRefreshToken: true,
-        },
-      ],
-    });
+    provider = await startDemoProvider(completeUrl, { refreshPolicy, accessTokenTTL: 2, rotateRefreshToken: true });
     for (const user of Object.values(USERS)) harness.addUser(user);
     for (const room of Object.values(ROOMS)) harness.addRoom(room);
     await harness.installZip(packagedZip());
-    const settings: Record<string, unknown> = {
-      provider1_enabled: true,
-      provider1_preset: 'oidc',
-      provider1_id: 'demo',
-      provider1_client_id: CLIENT.clientId,
-      provider1_client_secret: CLIENT.clientSecret,
-      provider1_site: provider.issuer,
-      // oidc-provider listens on http://127.0.0.1: allowed only with the development switch.
-      allow_http_loopback: true,
-    };
+    const settings = demoProviderSettings(provider);
     for (const [id, value] of Object.entries(settings)) await harness.setSetting(APP_ID, id, value);
   });
 

@@ -7,14 +7,14 @@
 import type { AppsEngineHarness } from '../../tools/harness';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
-import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import type { TestAuthServer } from '../support/auth-servers';
+import { demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
 import { connectLinkFor, runOAuth, startPackagedApp } from '../support/packaged-app';
 import { authorizeAs } from '../support/user-agent';
 
 const USER = { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] };
 const ROOM = { id: 'r-alice', name: 'alice-room', members: [USER.id] };
 const WHERE = { userId: USER.id, roomId: ROOM.id };
-const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value' };
 
 let harness: AppsEngineHarness;
 let provider: TestAuthServer;
@@ -39,21 +39,8 @@ beforeAll(async () => {
     rooms: [ROOM],
     configure: async (_harness, redirect) => {
       completeUrl = redirect;
-      provider = await startOidcProvider({
-        accessTokenTTL: 3600,
-        clients: [
-          { client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret, token_endpoint_auth_method: 'client_secret_basic', redirect_uris: [redirect] },
-        ],
-      });
-      return {
-        provider1_enabled: true,
-        provider1_preset: 'oidc',
-        provider1_id: 'demo',
-        provider1_client_id: CLIENT.clientId,
-        provider1_client_secret: CLIENT.clientSecret,
-        provider1_site: provider.issuer,
-        allow_http_loopback: true,
-      };
+      provider = await startDemoProvider(redirect, { accessTokenTTL: 3600 });
+      return demoProviderSettings(provider);
     },
   });
   const browser = new AppBrowser();

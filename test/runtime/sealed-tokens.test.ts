@@ -8,7 +8,8 @@ import type { AppsEngineHarness } from '../../tools/harness';
 import type { StoredRecord } from '../../tools/harness/world';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
-import { startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import type { TestAuthServer } from '../support/auth-servers';
+import { DEMO_CLIENT as CLIENT, demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
 import { connectLinkFor, runOAuth, startPackagedApp } from '../support/packaged-app';
 import { openedTokens } from '../support/sealed-records';
 import { authorizeAs } from '../support/user-agent';
@@ -16,7 +17,6 @@ import { authorizeAs } from '../support/user-agent';
 const USER = { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] };
 const ROOM = { id: 'r-alice', name: 'alice-room', members: [USER.id] };
 const WHERE = { userId: USER.id, roomId: ROOM.id };
-const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value' };
 
 let harness: AppsEngineHarness;
 let provider: TestAuthServer;
@@ -54,28 +54,8 @@ beforeAll(async () => {
     rooms: [ROOM],
     configure: async (_harness, redirect) => {
       completeUrl = redirect;
-      provider = await startOidcProvider({
-        refreshPolicy: 'always',
-        accessTokenTTL: 2,
-        clients: [
-          {
-            client_id: CLIENT.clientId,
-            client_secret: CLIENT.clientSecret,
-            token_endpoint_auth_method: 'client_secret_basic',
-            redirect_uris: [redirect],
-            rotateRefreshToken: true,
-          },
-        ],
-      });
-      return {
-        provider1_enabled: true,
-        provider1_preset: 'oidc',
-        provider1_id: 'demo',
-        provider1_client_id: CLIENT.clientId,
-        provider1_client_secret: CLIENT.clientSecret,
-        provider1_site: provider.issuer,
-        allow_http_loopback: true,
-      };
+      provider = await startDemoProvider(redirect, { refreshPolicy: 'always', accessTokenTTL: 2, rotateRefreshToken: true });
+      return demoProviderSettings(provider);
     },
   });
 });

@@ -19,7 +19,8 @@ import type { HarnessCluster, HarnessHost } from '../../tools/harness';
 import { haveProc, descendants, stillRunning } from '../local/processes';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
-import { refreshGrantCounts, startOidcProvider, type TestAuthServer } from '../support/auth-servers';
+import { refreshGrantCounts, type TestAuthServer } from '../support/auth-servers';
+import { DEMO_CLIENT as CLIENT, demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
 import { openedTokens } from '../support/sealed-records';
 import { connectThroughBrowser, oauthOn, startPackagedCluster } from '../support/packaged-cluster';
 import { Timings } from './fixtures/timings';
@@ -31,7 +32,6 @@ const USERS = {
 const ROOMS = { alice: { id: 'r-alice', name: 'alice-room', members: ['u-alice'] }, bob: { id: 'r-bob', name: 'bob-room', members: ['u-bob'] } };
 /** One room per concurrent caller: a command's replies are told apart by user and room. */
 const BURST_ROOMS = Array.from({ length: 8 }, (_, i) => ({ id: `r-alice-${i}`, name: `alice-burst-${i}`, members: ['u-alice'] }));
-const CLIENT = { clientId: 'chat-app', clientSecret: 'chat-app-secret-value', authMethod: 'client_secret_basic' as const };
 type Who = keyof typeof USERS;
 
 const where = (who: Who) => ({ userId: USERS[who].id, roomId: ROOMS[who].id });
@@ -63,29 +63,10 @@ describe('a Rocket.Chat cluster stood in for by two harness hosts: instance B is
         rooms: [...Object.values(ROOMS), ...BURST_ROOMS],
         configure: async (started, redirectUri) => {
           completeUrl = redirectUri;
-          provider = await startOidcProvider({
-            accessTokenTTL: 2,
-            clients: [
-              {
-                client_id: CLIENT.clientId,
-                client_secret: CLIENT.clientSecret,
-                token_endpoint_auth_method: CLIENT.authMethod,
-                // One Site_Url for the cluster: one redirect URI, whichever instance built it.
-                redirect_uris: [redirectUri],
-                rotateRefreshToken: true,
-              },
-            ],
-          });
+          // One Site_Url for the cluster: one redirect URI, whichever instance built it.
+          provider = await startDemoProvider(redirectUri, { accessTokenTTL: 2, rotateRefreshToken: true });
           expect(started.hosts).toHaveLength(2);
-          return {
-            provider1_enabled: true,
-            provider1_preset: 'oidc',
-            provider1_id: 'demo',
-            provider1_client_id: CLIENT.clientId,
-            provider1_client_secret: CLIENT.clientSecret,
-            provider1_site: provider.issuer,
-            allow_http_loopback: true,
-          };
+          return demoProviderSettings(provider);
         },
       }),
     );
