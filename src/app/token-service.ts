@@ -7,7 +7,8 @@
  *   const response = await tokens.request(userId, 'github', { method: 'GET', url: 'https://api.github.com/user/repos', headers: {} });
  */
 import type { OAuthConnector } from '../core/connector';
-import { isOAuthError, OAuthError } from '../core/errors';
+import { isOAuthError } from '../core/errors';
+import { usableConnection } from '../core/getter';
 import type { HttpRequest, HttpResponse, StoredConnection } from '../core/ports';
 import { buildProfileRequest, profileEndpoint, readProfileResponse, type Profile } from '../core/profile';
 import type { RevocationResult } from '../core/revoke';
@@ -35,18 +36,9 @@ export class TokenService {
     }
   }
 
-  /** The stored connection, or the OAuthError a user should read when there is none to use. */
+  /** The stored connection, or the OAuthError a user should read when there is none to use (the getter's own rule). */
   async connection(userId: string, providerId: string): Promise<StoredConnection> {
-    const state = await this.state(userId, providerId);
-    if (state.status === 'connected') return state.connection;
-    if (state.status === 'lost') {
-      throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, {
-        providerId,
-        reason: state.connection.lost?.reason,
-      });
-    }
-    if (state.status === 'unreadable') throw new OAuthError('reconnect_required', 'unreadable record', { providerId, reason: 'unreadable_record' });
-    throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
+    return usableConnection(await this.connector.connection(userId, providerId), providerId);
   }
 
   /** A valid access token of this user for this provider (throws `not_connected`, `reconnect_required`, …). */

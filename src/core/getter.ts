@@ -59,7 +59,7 @@ export class TokenGetter {
 
   /** The stored connection with an access token that is valid now (refreshed when needed). */
   async getConnection(userId: string, providerId: string, get: GetOptions = {}): Promise<StoredConnection> {
-    const stored = usable(await this.options.tokens.get(userId, providerId), providerId);
+    const stored = usableConnection(await this.options.tokens.get(userId, providerId), providerId);
     if (this.isUsable(stored, get)) return stored;
 
     const key = `${userId}\u0000${providerId}`;
@@ -93,7 +93,7 @@ export class TokenGetter {
       }
       // Someone else is refreshing: wait for their result rather than racing them.
       await sleep(this.options.pollMs ?? 100);
-      const current = usable(await this.options.tokens.get(userId, providerId), providerId);
+      const current = usableConnection(await this.options.tokens.get(userId, providerId), providerId);
       if (this.isUsable(current, get)) return current;
       if (clock.now() >= deadline) {
         throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
@@ -104,7 +104,7 @@ export class TokenGetter {
   private async refreshHoldingLease(userId: string, providerId: string, get: GetOptions): Promise<StoredConnection> {
     const { tokens } = this.options;
     // Read again under the lease: another instance may have refreshed while we waited for it.
-    const current = usable(await tokens.get(userId, providerId), providerId);
+    const current = usableConnection(await tokens.get(userId, providerId), providerId);
     if (this.isUsable(current, get)) return current;
     const refreshToken = current.tokens.refreshToken;
     if (!refreshToken) {
@@ -168,7 +168,7 @@ export class TokenGetter {
 }
 
 /** A stored connection that can be used or refreshed; otherwise why not, as the error a user reads. */
-function usable(stored: StoredConnection | undefined, providerId: string): StoredConnection {
+export function usableConnection(stored: StoredConnection | undefined, providerId: string): StoredConnection {
   if (!stored) throw new OAuthError('not_connected', `Not connected to ${providerId}`, { providerId });
   if (stored.lost)
     throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, { providerId, reason: stored.lost.reason });

@@ -22,27 +22,19 @@ const SETTING_IDS = settingDefinitions().map((setting) => setting.id);
 export class SettingsSnapshot {
   private app?: Promise<ReadonlyMap<string, unknown>>;
   private server?: { values: Promise<ServerSettings>; readAt: number };
-  /** Counts drops: a load that began before the last drop is not kept. */
-  private generation = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Every app setting's value by id. */
   appValues(environment: IEnvironmentRead): Promise<ReadonlyMap<string, unknown>> {
     if (!this.app) {
-      const generation = this.generation;
       const settings = environment.getSettings();
       const load = Promise.all(SETTING_IDS.map(async (id) => [id, await settings.getValueById(id)] as const)).then((entries) => new Map(entries));
       this.app = load;
-      // A failed load, or one a drop overtook, is not kept: the next request reads again.
-      load.then(
-        () => {
-          if (generation !== this.generation && this.app === load) this.app = undefined;
-        },
-        () => {
-          if (this.app === load) this.app = undefined;
-        },
-      );
+      // A failed load is not kept: the next request reads again. (A drop already let go of the load it overtook.)
+      load.catch(() => {
+        if (this.app === load) this.app = undefined;
+      });
     }
     return this.app;
   }
@@ -66,7 +58,6 @@ export class SettingsSnapshot {
 
   /** A setting changed: the next request reads them all again. */
   drop(): void {
-    this.generation += 1;
     this.app = undefined;
   }
 }

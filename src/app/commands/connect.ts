@@ -7,12 +7,11 @@ export async function connect(ctx: CommandContext, [name]: string[]): Promise<vo
   if (!provider) return;
   const { t } = ctx;
   const displayName = provider.definition.displayName;
-  const button = await connectButtonFor(ctx, provider);
+  const [button, existing] = await Promise.all([connectButtonFor(ctx, provider), ctx.tokens.state(ctx.user.id, provider.definition.id)]);
   if (!button) {
     await ctx.reply({ sections: [t('connect_no_redirect')] });
     return;
   }
-  const existing = await ctx.tokens.state(ctx.user.id, provider.definition.id);
   await ctx.reply({
     sections: [t('connect_prompt', { provider: displayName })],
     note: existing.status === 'connected' ? t('connect_already', { provider: displayName, account: existing.connection.accountName ?? '?' }) : undefined,
