@@ -41,10 +41,13 @@ const refusals = new LogThrottle();
 export async function completeConnect(app: AppRequest, request: WebRequest): Promise<WebAnswer> {
   try {
     const { connection, pending } = await app.connector.completeAuthorization(request.query, { secret: browserSecretOf(request.headers) });
-    // The link has done its job once a connection came of it: it and anything else it started are gone.
+    // The link has done its job once a connection came of it: it and anything else it started are
+    // gone. Independent of the user's language, so read together (each is a round trip on a runtime).
     const linkId = pending.context?.linkId;
-    if (linkId) await Promise.all([app.links.take(linkId), app.states.cancelLink(linkId)]);
-    const { t, language } = await localeOf(app, pending.userId);
+    const [{ t, language }] = await Promise.all([
+      localeOf(app, pending.userId),
+      linkId ? Promise.all([app.links.take(linkId), app.states.cancelLink(linkId)]) : undefined,
+    ]);
     const provider = displayNameOf(app.config, connection.providerId);
     const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });
     await tell(app, pending, { sections: [notice] });

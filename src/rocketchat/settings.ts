@@ -5,6 +5,7 @@
 import type { ISetting } from '@rocket.chat/apps-engine/definition/settings';
 import { SettingType } from '@rocket.chat/apps-engine/definition/settings';
 import { PRESETS } from '../core/providers';
+import type { ProviderField } from '../app/provider-settings';
 
 export const SLOT_COUNT = 3;
 export const SLOTS = Array.from({ length: SLOT_COUNT }, (_, i) => i + 1);
@@ -20,8 +21,7 @@ export const TOKEN_KEY = 'token_key';
 export const TOKEN_KEYS_RETIRED = 'token_keys_retired';
 
 /** The settings of one slot, by field; ids look like `provider1_client_id`. */
-export const SLOT_FIELDS = ['enabled', 'preset', 'id', 'client_id', 'client_secret', 'site', 'scopes', 'advanced'] as const;
-export type SlotField = (typeof SLOT_FIELDS)[number];
+export type SlotField = ProviderField;
 
 export function slotSettingId(slot: number, field: SlotField): string {
   return `provider${slot}_${field}`;
