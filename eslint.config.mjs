@@ -1,5 +1,5 @@
 // Lint: typescript-eslint's recommended rules, and the layers' import rules. Arrows point down only:
-// adapters (src/rocketchat, commands) → core (src/core); tools and tests may import anything; the
+// adapters (src/rocketchat, commands, src/mattermost) → app (src/app) → core (src/core); tools and tests may import anything; the
 // core imports no chat platform, no adapter and no tool. Formatting is Prettier's (npm run lint).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -38,6 +38,11 @@ export default tseslint.config(
     ['src/rocketchat/**', 'src/OAuthApp.ts', 'commands/**'],
     ['@mattermost/*', '**/mattermost/**', ...TOOLS],
     'the Rocket.Chat adapter ships: it imports no tool and no other platform',
+  ),
+  layer(
+    ['src/mattermost/**'],
+    ['@rocket.chat/*', '**/rocketchat', '**/rocketchat/**', '**/OAuthApp', ...TOOLS],
+    'the Mattermost service ships: it imports no tool and no other platform',
   ),
   {
     // Tests read providers' JSON answers freely.

@@ -39,9 +39,19 @@ export function pickLanguage(candidates: ReadonlyArray<string | undefined | null
 }
 
 export function translator(language: string): Translate {
-  const dictionary = DICTIONARIES[language] ?? en;
-  return (key, params = {}) => {
-    const template = dictionary[key] ?? en[key] ?? key;
-    return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return translatorOf(DICTIONARIES, en)(language);
+}
+
+/**
+ * A translator over other dictionaries of the same languages (a platform's own few messages, kept
+ * out of the others' packages): the language's text, else English, else the key.
+ */
+export function translatorOf<K extends string>(dictionaries: Record<string, Partial<Record<K, string>>>, english: Record<K, string>) {
+  return (language: string) => {
+    const dictionary = dictionaries[language] ?? english;
+    return (key: K, params: Record<string, string | number> = {}): string => {
+      const template = dictionary[key] ?? english[key] ?? key;
+      return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+    };
   };
 }

@@ -30,7 +30,7 @@
  * runs in Deno's Node compatibility layer on the Apps-Engine, whose `node:crypto` has all of them
  * and does the AES-GCM synchronously.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'crypto';
 import { OAuthError } from './errors';
 
 /** The version of the sealed string's layout and of its authenticated data. */
@@ -67,6 +67,14 @@ function bytesOf(key: SealingKey): Buffer {
   // Only reachable with an object that merely looks like a SealingKey.
   if (!material) throw new TypeError('Not a sealing key made by SealingKey.fromBytes or parseSealingKey');
   return material;
+}
+
+/**
+ * A secret for another purpose derived from a key (HKDF-SHA256, RFC 5869 §2, the purpose as `info`),
+ * so one configured key serves several jobs without any two using the same bytes.
+ */
+export function derivedSecret(key: SealingKey, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', bytesOf(key), Buffer.alloc(0), purpose, KEY_BYTES));
 }
 
 /** The key that seals, and the retired keys that may still open values sealed before a rotation. */
