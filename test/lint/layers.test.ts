@@ -59,6 +59,20 @@ describe('the layers, as lint enforces them', () => {
     expect(lint('src/rocketchat/violation.ts', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'"))).toContain('no-restricted-imports');
   });
 
+  it('the Mattermost service may import the app layer, the core and the Node ports, but neither Rocket.Chat nor a tool', () => {
+    expect(
+      lint(
+        'src/mattermost/fine.ts',
+        "import { OAuthError } from '../core/errors';\nimport { runOAuthCommand } from '../app/commands/router';\nimport { AxiosTransport } from '../node/axios-transport';\nexport const E = OAuthError;\nexport const run = runOAuthCommand;\nexport const T = AxiosTransport;\n",
+      ),
+    ).toEqual([]);
+    expect(lint('src/mattermost/violation.ts', uses('loadConfiguration').replace("'x'", "'../rocketchat/configuration'"))).toContain('no-restricted-imports');
+    expect(
+      lint('src/mattermost/violation.ts', "import type { IRead } from '@rocket.chat/apps-engine/definition/accessors';\nexport type R = IRead;\n"),
+    ).toContain('no-restricted-imports');
+    expect(lint('src/mattermost/violation.ts', uses('AppsEngineHarness').replace("'x'", "'../../tools/harness'"))).toContain('no-restricted-imports');
+  });
+
   it('tools may import anything', () => {
     expect(lint('tools/sandbox/fine.ts', uses('settingDefinitions').replace("'x'", "'../../src/rocketchat/settings'"))).toEqual([]);
   });
