@@ -22,14 +22,21 @@ export class MemoryTokenStore implements TokenStore {
 export class MemoryStateStore implements LinkedStateStore {
   private readonly pending = new Map<string, PendingAuthorization>();
 
-  /** A link has one pending authorization at a time: a new one replaces the one it started before. */
+  /**
+   * A link has one pending authorization at a time: a new one replaces the one it started before.
+   * Without a pause between the removal and the write, so that puts for one link at once leave one.
+   */
   async put(record: PendingAuthorization): Promise<void> {
     const linkId = record.context?.linkId;
-    if (linkId) await this.cancelLink(linkId);
+    if (linkId) this.removeLink(linkId);
     this.pending.set(record.state, structuredClone(record));
   }
 
   async cancelLink(linkId: string): Promise<void> {
+    this.removeLink(linkId);
+  }
+
+  private removeLink(linkId: string): void {
     for (const [state, record] of this.pending) if (record.context?.linkId === linkId) this.pending.delete(state);
   }
 
