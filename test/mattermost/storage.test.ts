@@ -17,6 +17,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { MemoryResponseUrls } from '../../src/mattermost/platform';
 import { MAX_LINKS_PER_PROVIDER, type ConnectLink } from '../../src/app/connect-links';
 import { OAuthError } from '../../src/core/errors';
 import { TokenGetter } from '../../src/core/getter';
@@ -169,6 +170,7 @@ const memoryBackend: Backend = {
       states: new MemoryStateStore(),
       links: new MemoryConnectLinks(() => clock.now()),
       lease: new MemoryLease(() => clock.now()),
+      responseUrls: new MemoryResponseUrls(clock),
     };
     return {
       clock,
@@ -350,6 +352,20 @@ describe.each(backends)('the storage contract on $name', (backend) => {
       expect(await b.links.peek('short')).toBeUndefined();
       expect(await b.links.take('short')).toBeUndefined();
       expect(await b.links.peek('long')).toBeDefined();
+    });
+  });
+
+  describe('command response URLs', () => {
+    it("give each user's latest one in a channel, to every instance, until it expires", async () => {
+      const [user, channel] = ['u'.repeat(26), 'c'.repeat(26)];
+      await a.responseUrls.remember(user, channel, 'https://chat.example/hooks/commands/first', db.clock.now() + 1000);
+      await a.responseUrls.remember(user, channel, 'https://chat.example/hooks/commands/second', db.clock.now() + 1000);
+      await a.responseUrls.remember('v'.repeat(26), channel, 'https://chat.example/hooks/commands/other', db.clock.now() + 5000);
+      expect(await b.responseUrls.latest(user, channel)).toBe('https://chat.example/hooks/commands/second');
+      expect(await b.responseUrls.latest(user, 'd'.repeat(26))).toBeUndefined();
+      db.clock.advance(2000);
+      expect(await b.responseUrls.latest(user, channel)).toBeUndefined();
+      expect(await b.responseUrls.latest('v'.repeat(26), channel)).toBe('https://chat.example/hooks/commands/other');
     });
   });
 

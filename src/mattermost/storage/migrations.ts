@@ -23,7 +23,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: 'tokens, pending states (one per link), connect links, refresh lease',
+    description: 'tokens, pending states (one per link), connect links, refresh lease, command response URLs',
     sqlite: `
       CREATE TABLE tokens (
         user_id TEXT NOT NULL,
@@ -57,6 +57,14 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at INTEGER NOT NULL
       );
       CREATE INDEX lease_expiry ON lease (expires_at);
+      CREATE TABLE response_urls (
+        user_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, channel_id)
+      );
+      CREATE INDEX response_urls_expiry ON response_urls (expires_at);
     `,
     postgres: `
       CREATE TABLE tokens (
@@ -91,6 +99,14 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at TIMESTAMPTZ NOT NULL
       );
       CREATE INDEX lease_expiry ON lease (expires_at);
+      CREATE TABLE response_urls (
+        user_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        url TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, channel_id)
+      );
+      CREATE INDEX response_urls_expiry ON response_urls (expires_at);
     `,
   },
 ];

@@ -5,6 +5,7 @@ import type { StorageLogger } from '../records';
 import { SweepGate } from '../sweep';
 import { createPool, migratePostgres } from './database';
 import { PostgresLease } from './lease';
+import { PostgresResponseUrls } from './response-urls';
 import { PostgresConnectLinks } from './links';
 import { PostgresStateStore } from './states';
 import { postgresSweeper } from './sweep';
@@ -27,6 +28,7 @@ export async function openPostgresStorage(options: { url: string; clock: Clock; 
     states: new PostgresStateStore(pool, sweeper, logger),
     links: new PostgresConnectLinks(pool, clock, sweeper),
     lease: new PostgresLease(pool),
+    responseUrls: new PostgresResponseUrls(pool, clock, sweeper),
     close() {
       // pool.end() may be called once: a second close answers the first's promise.
       closed ??= pool.end();

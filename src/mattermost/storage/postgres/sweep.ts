@@ -11,6 +11,7 @@ import { SWEEP_LIMIT } from '../sweep';
 const STATEMENTS = [
   'DELETE FROM pending_states WHERE expires_at <= $1 AND state IN (SELECT state FROM pending_states WHERE expires_at <= $1 LIMIT $2)',
   'DELETE FROM connect_links WHERE expires_at <= $1 AND seq IN (SELECT seq FROM connect_links WHERE expires_at <= $1 LIMIT $2)',
+  'DELETE FROM response_urls WHERE expires_at <= $1 AND ctid IN (SELECT ctid FROM response_urls WHERE expires_at <= $1 LIMIT $2)',
 ];
 const LEASES = 'DELETE FROM lease WHERE expires_at < now() AND key IN (SELECT key FROM lease WHERE expires_at < now() LIMIT $1)';
 

@@ -5,6 +5,7 @@ import type { StorageLogger } from '../records';
 import { SweepGate } from '../sweep';
 import { migrateSqlite, openSqliteDatabase } from './database';
 import { SqliteLease } from './lease';
+import { SqliteResponseUrls } from './response-urls';
 import { SqliteConnectLinks } from './links';
 import { SqliteStateStore } from './states';
 import { sqliteSweeper } from './sweep';
@@ -26,6 +27,7 @@ export async function openSqliteStorage(options: { path: string; clock: Clock; l
     states: new SqliteStateStore(db, sweeper, logger),
     links: new SqliteConnectLinks(db, clock, sweeper),
     lease: new SqliteLease(db, clock),
+    responseUrls: new SqliteResponseUrls(db, clock, sweeper),
     async close() {
       if (db.open) db.close();
     },

@@ -10,6 +10,7 @@ export function sqliteSweeper(db: Database.Database): (now: number) => Promise<v
     db.prepare<[number, number]>('DELETE FROM pending_states WHERE state IN (SELECT state FROM pending_states WHERE expires_at <= ? LIMIT ?)'),
     db.prepare<[number, number]>('DELETE FROM connect_links WHERE seq IN (SELECT seq FROM connect_links WHERE expires_at <= ? LIMIT ?)'),
     db.prepare<[number, number]>('DELETE FROM lease WHERE key IN (SELECT key FROM lease WHERE expires_at < ? LIMIT ?)'),
+    db.prepare<[number, number]>('DELETE FROM response_urls WHERE rowid IN (SELECT rowid FROM response_urls WHERE expires_at <= ? LIMIT ?)'),
   ];
   const sweep = db.transaction((now: number) => {
     for (const statement of statements) statement.run(now, SWEEP_LIMIT);
