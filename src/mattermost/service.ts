@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { completeConnect } from '../app/callback-flow';
 import { confirmConnect, showConnectPage } from '../app/connect-flow';
-import type { ConnectLinkStore, LinkedStateStore } from '../app/connect-links';
 import { CONNECT_LINK_TTL_MS } from '../app/connect-links';
 import { appRequest, processShared, type AppRequest, type CommandContext, type PlatformPorts } from '../app/context';
 import { translator } from '../app/i18n';
@@ -15,7 +14,7 @@ import { runOAuthCommand } from '../app/commands/router';
 import type { Reply } from '../app/reply';
 import { answer, methodNotAllowed, PAGE_HEADERS } from '../app/web/pages';
 import type { WebAnswer } from '../app/web/web';
-import { systemClock, type Clock, type HttpTransport, type Lease, type TokenStore } from '../core/ports';
+import { systemClock, type Clock, type HttpTransport } from '../core/ports';
 import type { Logger } from '../core/redact';
 import { SealedLinkedStateStore, SealedTokenStore } from '../core/sealed-stores';
 import { derivedSecret } from '../core/sealing';
@@ -23,19 +22,14 @@ import { ActionSigner } from './action-signing';
 import { ACTION_PATH, COMMAND_PATH, COMPLETE_PATH, CONNECT_PATH, type ServiceConfig } from './config';
 import { bare, BodyTooLarge, json, readBody, webRequestOf, write } from './http-io';
 import { mattermostTranslator } from './messages';
-import { isSystemAdmin, notifierOf, peopleOf, personOf, RESPONSE_URL_TTL_MS, type ResponseUrlStore } from './platform';
+import { isSystemAdmin, notifierOf, peopleOf, personOf, RESPONSE_URL_TTL_MS } from './platform';
+import type { ServiceStorage } from './storage';
 import { commandResponseOf } from './render';
 import type { MattermostApi } from './rest';
 import { actionRequest, slashCommandForm, type ActionResponse } from './wire';
 
-/** What the service keeps, in one database shared by its instances. */
-export interface ServiceStores {
-  tokens: TokenStore;
-  states: LinkedStateStore;
-  links: ConnectLinkStore;
-  lease: Lease;
-  responseUrls: ResponseUrlStore;
-}
+/** What the service keeps, in one database shared by its instances (storage/). */
+export type ServiceStores = Pick<ServiceStorage, 'tokens' | 'states' | 'links' | 'lease' | 'responseUrls'>;
 
 export interface ServiceOptions {
   config: ServiceConfig;
