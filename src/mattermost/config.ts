@@ -120,7 +120,7 @@ export function serviceConfig(file: unknown, env: Record<string, string | undefi
   const commandTokens = new Map(Object.entries(values.commandTokens ?? {}).filter(([, token]) => token.trim()));
   if (!commandTokens.size)
     problems.push(
-      `commandTokens (or ${ENVIRONMENT.commandTokens}) needs the /oauth command's token of at least one team (`npm run mattermost -- setup` prints them)`,
+      `commandTokens (or ${ENVIRONMENT.commandTokens}) needs the /oauth command's token of at least one team ('npm run mattermost -- setup' prints them)`,
     );
   const keyRing = keyRingOf(values, problems);
   if (problems.length || !siteUrl || !botToken || !publicBaseUrl || !keyRing) throw new ConfigError(problems);
@@ -179,7 +179,7 @@ function keyRingOf(values: FileConfig, problems: string[]): KeyRing | undefined 
   };
   const others = (values.retiredTokenKeys ?? []).flatMap((text, index) => parse(text, `retiredTokenKeys[${index}]`) ?? []);
   if (!values.tokenKey?.trim()) {
-    problems.push(`tokenKey (or ${ENVIRONMENT.tokenKey}) is required: it seals users' tokens at rest (`npm run mattermost -- new-key` prints one)`);
+    problems.push(`tokenKey (or ${ENVIRONMENT.tokenKey}) is required: it seals users' tokens at rest ('npm run mattermost -- new-key' prints one)`);
     return undefined;
   }
   const current = parse(values.tokenKey, 'tokenKey');
