@@ -29,7 +29,7 @@ const PROJECT_DIR = resolve(__dirname, '..');
 
 /** Sizes that keep the whole run within a few minutes on a 2-core machine. */
 const PLAN = {
-  getters: { samples: 5, loop: 2000 },
+  getters: { samples: 11, loop: 2000 },
   commands: { warmup: 10, runs: 100 },
   flows: { warmup: 3, runs: 30 },
   installRounds: 5,

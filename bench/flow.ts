@@ -12,8 +12,9 @@
  *    bench/timing-proxy.ts: token exchange, userinfo);
  *  - the engine's own cost of the four requests the app answers, timed right after each flow on
  *    the engine-baseline app: a command and three endpoint requests (GET, POST, GET) that do nothing.
- * What remains is the app's: its code, and its calls to the server through the runtime (their
- * round trips are counted too).
+ * What remains is the app's: its code, and its calls to the server through the runtime (counted:
+ * each is a round trip between the app's process and the server's, two of them HTTP requests to the
+ * provider through the engine's HTTP bridge).
  */
 import { AppBrowser } from '../test/support/app-browser';
 import { runOAuth } from '../test/support/packaged-app';
@@ -33,6 +34,8 @@ export interface FlowSample {
   browserAtProvider: number;
   /** The provider's time inside the app's requests (timing proxy). */
   providerInApp: number;
+  /** The app's calls to the provider (through the engine's HTTP bridge, whose cost stays in the app's share). */
+  providerCalls: number;
   /** The same four requests on the engine-baseline app. */
   engine: number;
   /** appRequests - providerInApp - engine. */
@@ -95,6 +98,7 @@ async function oneFlow(world: BenchWorld): Promise<TimedFlow> {
     appRequests,
     browserAtProvider: provider.ms,
     providerInApp: proxied.ms,
+    providerCalls: proxied.requests,
     total: appRequests + provider.ms,
     roundTrips: harness.roundTripsOf(BENCH_APP_IDS.ours).total,
     steps: { command: command.ms, page: page.ms, button: pressed.ms, callback: callback.ms },

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { AppsEngineHarness } from '../tools/harness';
 
 export interface InstallFigures {
+  /** Milliseconds; aligned: index i of each is round i. */
   ours: number[];
   builtin: number[];
 }

@@ -9,6 +9,7 @@ import { replyOf } from '../test/support/packaged-app';
 import { WHERE, type BenchWorld } from './world';
 
 export interface CommandFigures {
+  /** Milliseconds per run; aligned: index i of each is one pair, run one after the other. */
   ours: number[];
   builtin: number[];
   problems: string[];
@@ -25,15 +26,18 @@ const tellsAToken = (reply: SentMessage): boolean => /\(\d+ characters\)/.test(r
 export async function measureTokenCommands(world: BenchWorld, options: { warmup: number; runs: number }): Promise<CommandFigures> {
   const figures: CommandFigures = { ours: [], builtin: [], problems: [] };
   for (let i = 0; i < options.warmup + options.runs; i++) {
+    const pair: Partial<Record<'ours' | 'builtin', number>> = {};
     // Each goes first every other time: whichever follows may pay for what the other left behind.
     for (const { key, command, args } of i % 2 === 0 ? COMMANDS : [...COMMANDS].reverse()) {
       const { replies, durationMs } = await world.harness.runCommandForReplies({ command, args: [...args], ...WHERE });
       world.harness.clearMessages();
-      if (replies.length !== 1 || !tellsAToken(replies[0])) {
-        figures.problems.push(`/${command} ${args.join(' ')}: ${replies.length} replies, ${replies.length ? 'not about a token' : 'expected one'}`);
-      } else if (i >= options.warmup) {
-        figures[key].push(durationMs);
-      }
+      if (replies.length === 1 && tellsAToken(replies[0])) pair[key] = durationMs;
+      else figures.problems.push(`/${command} ${args.join(' ')}: ${replies.length} replies, ${replies.length ? 'not about a token' : 'expected one'}`);
+    }
+    // Only whole pairs: the ratio is taken pair by pair.
+    if (i >= options.warmup && pair.ours !== undefined && pair.builtin !== undefined) {
+      figures.ours.push(pair.ours);
+      figures.builtin.push(pair.builtin);
     }
   }
   return figures;
