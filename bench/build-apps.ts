@@ -57,9 +57,17 @@ export async function buildBenchZips(projectDir: string): Promise<BenchZips> {
       zipPath: join(outDir, 'oauth-connector-bench.zip'),
     },
   });
-  const apps = join(projectDir, 'bench', 'apps');
-  const builtin = await buildSmallApp(
-    join(apps, 'builtin-sample', 'BuiltinSampleApp.ts'),
+  const builtin = await buildBuiltinSample(outDir);
+  const baseline = await buildEngineBaseline(outDir);
+  return { product: { path: product.zipPath, bytes: product.zipBytes, appId: manifest.id }, ours: ours.zipPath, builtin, baseline };
+}
+
+const APPS_DIR = join(__dirname, 'apps');
+
+/** The built-in OAuth2 client's sample app, zipped into `outDir`. */
+export function buildBuiltinSample(outDir: string): Promise<string> {
+  return buildSmallApp(
+    join(APPS_DIR, 'builtin-sample', 'BuiltinSampleApp.ts'),
     {
       id: BENCH_APP_IDS.builtin,
       name: 'Built-in OAuth2 sample',
@@ -71,8 +79,12 @@ export async function buildBenchZips(projectDir: string): Promise<BenchZips> {
     },
     outDir,
   );
-  const baseline = await buildSmallApp(
-    join(apps, 'engine-baseline', 'EngineBaselineApp.ts'),
+}
+
+/** The app that does nothing, zipped into `outDir`. */
+export function buildEngineBaseline(outDir: string): Promise<string> {
+  return buildSmallApp(
+    join(APPS_DIR, 'engine-baseline', 'EngineBaselineApp.ts'),
     {
       id: BENCH_APP_IDS.baseline,
       name: 'Engine baseline',
@@ -83,5 +95,4 @@ export async function buildBenchZips(projectDir: string): Promise<BenchZips> {
     },
     outDir,
   );
-  return { product: { path: product.zipPath, bytes: product.zipBytes, appId: manifest.id }, ours: ours.zipPath, builtin, baseline };
 }
