@@ -16,10 +16,11 @@
  * each is a round trip between the app's process and the server's, two of them HTTP requests to the
  * provider through the engine's HTTP bridge).
  */
+import { performance } from 'node:perf_hooks';
+
 import { AppBrowser } from '../test/support/app-browser';
 import { runOAuth } from '../test/support/packaged-app';
 import { authorizeAs } from '../test/support/user-agent';
-import { performance } from 'node:perf_hooks';
 import { BENCH_APP_IDS } from './build-apps';
 import { USER, WHERE, type BenchWorld } from './world';
 

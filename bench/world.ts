@@ -9,7 +9,7 @@ import { AppsEngineHarness } from '../tools/harness';
 import type { TestAuthServer } from '../test/support/auth-servers';
 import { AppBrowser } from '../test/support/app-browser';
 import { DEMO_CLIENT, demoProviderSettings, startDemoProvider } from '../test/support/demo-oidc';
-import { connectLinkFor, replyOf } from '../test/support/packaged-app';
+import { connectLinkFor } from '../test/support/packaged-app';
 import { authorizeAs } from '../test/support/user-agent';
 import { SAMPLE_ALIAS } from './apps/builtin-sample/BuiltinSampleApp';
 import { BENCH_APP_IDS, type BenchZips } from './build-apps';
@@ -110,7 +110,7 @@ async function connect(harness: AppsEngineHarness, completeUrl: string, provider
 export async function benchCommand(harness: AppsEngineHarness, command: string, args: string[], roomId = WHERE.roomId): Promise<Record<string, unknown>> {
   const { replies } = await harness.runCommandForReplies({ command, args, userId: USER.id, roomId });
   if (replies.length !== 1) throw new Error(`/${command} ${args.join(' ')}: ${replies.length} replies, expected one`);
-  const text = replies[0].text ?? replyOf(replies[0]).text;
+  const text = replies[0].text ?? '';
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
