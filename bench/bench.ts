@@ -9,7 +9,8 @@
  *  - install + enable of the product zip and of the built-in sample (bench/install.ts), and the
  *    product zip's bytes.
  * It prints a table, then as its last line one JSON object. It exits 1 when a count is wrong (a
- * token request too many, a getter without a token, a command that did not answer), never on a time:
+ * token request too many, a getter without a token, a command that did not answer, an error an app
+ * logged), never on a time:
  * these machines are noisy, and the ratios compare figures taken side by side in this run.
  */
 import { readFileSync } from 'node:fs';
@@ -43,6 +44,8 @@ async function main(): Promise<number> {
   const zips = await buildBenchZips(PROJECT_DIR);
   const world = await startBenchWorld(zips);
   let measured: Pick<BenchResults, 'getters' | 'commands' | 'flows' | 'burst'>;
+  /** An error an app logged is a count that should be 0, like any other. */
+  let logged: string[];
   try {
     // The token of `short` expires while the others run; the burst waits for the rest, if any.
     const getters = await measureGetters(world, PLAN.getters);
@@ -50,7 +53,7 @@ async function main(): Promise<number> {
     const flows = await measureFlows(world, PLAN.flows);
     const burst = await measureRefreshBurst(world);
     const errors = world.harness.appErrors();
-    if (errors.length) flows.problems.push(`the apps logged errors: ${errors.slice(0, 3).join(' | ')}`);
+    logged = errors.length ? [`the apps logged ${errors.length} error(s): ${errors.slice(0, 3).join(' | ')}`] : [];
     measured = { getters, commands, flows, burst };
   } finally {
     await world.stop();
@@ -58,7 +61,7 @@ async function main(): Promise<number> {
   // Each install round needs a harness of its own: the engine's AppManager is one per process.
   const installs = await measureInstalls({ ours: zips.product.path, builtin: zips.builtin }, PLAN.installRounds);
 
-  const problems = [measured.getters, measured.commands, measured.flows, measured.burst].flatMap((figures) => figures.problems);
+  const problems = [measured.getters, measured.commands, measured.flows, measured.burst].flatMap((figures) => figures.problems).concat(logged);
   const summary = summarize({
     ...measured,
     installs,
