@@ -1,114 +1,86 @@
 /**
- * `npm run bench`: figures, not assertions (these machines are noisy); ratios compare runs made
- * side by side in this same process.
- *  1. the token getter's hot path (a valid token, read from the store);
- *  2. a burst of callers on an expired token: one refresh for all, against one refresh each;
- *  3. /oauth commands on the real Apps-Engine runtime (Deno): help, status, token.
+ * `npm run bench`: the app against Rocket.Chat's built-in OAuth2 client, on the real Apps-Engine
+ * 1.62.0 runtime (each app in its own Deno process, one persistence), in one run:
+ *  - the token getter inside each app (bench/getter.ts);
+ *  - `/oauth token` against the built-in sample's equivalent (bench/token-command.ts);
+ *  - a whole connect flow against oidc-provider on loopback, and the app's own share of it
+ *    (bench/flow.ts);
+ *  - 100 concurrent getters on one expired token: one token request (bench/refresh-burst.ts);
+ *  - install + enable of the product zip and of the built-in sample (bench/install.ts), and the
+ *    product zip's bytes.
+ * It prints a table, then as its last line one JSON object. It exits 1 when a count is wrong (a
+ * token request too many, a getter without a token, a command that did not answer, an error an app
+ * logged), never on a time:
+ * these machines are noisy, and the ratios compare figures taken side by side in this run.
  */
-import { performance } from 'node:perf_hooks';
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { TokenGetter } from '../src/core/getter';
-import { processLocalLease, type StoredConnection } from '../src/core/ports';
-import type { TokenSet } from '../src/core/tokens';
-import { AppsEngineHarness } from '../tools/harness';
-import { MemoryTokenStore } from '../src/node/memory-stores';
+import { loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 
-// npm runs scripts from the project root; the compiled bench lives elsewhere (node_modules/.cache).
-const root = process.cwd();
+import { buildBenchZips } from './build-apps';
+import { measureFlows } from './flow';
+import { measureGetters } from './getter';
+import { measureInstalls } from './install';
+import { measureRefreshBurst } from './refresh-burst';
+import { summarize, table, type BenchResults } from './report';
+import { measureTokenCommands } from './token-command';
+import { startBenchWorld } from './world';
 
-function tokens(lifetimeS: number, serial = 0): TokenSet {
-  const now = Date.now();
-  return {
-    accessToken: `access-${serial}`,
-    tokenType: 'Bearer',
-    refreshToken: `refresh-${serial}`,
-    obtainedAt: now,
-    expiresAt: now + lifetimeS * 1000,
-    scopes: [],
-  };
-}
+const PROJECT_DIR = resolve(__dirname, '..');
 
-function quantiles(samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return `p50 ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(1)} ms (n=${samples.length})`;
-}
+/** Sizes that keep the whole run within a few minutes on a 2-core machine. */
+const PLAN = {
+  getters: { samples: 11, loop: 2000 },
+  commands: { warmup: 10, runs: 100 },
+  flows: { warmup: 3, runs: 30 },
+  installRounds: 5,
+};
 
-async function getterHotPath(): Promise<void> {
-  const store = new MemoryTokenStore();
-  await store.put({ userId: 'u', providerId: 'p', tokens: tokens(3600), connectedAt: Date.now() });
-  const getter = new TokenGetter({ tokens: store, clock: { now: Date.now }, lease: processLocalLease, refresh: async () => tokens(3600) });
-  const n = 50_000;
-  const start = performance.now();
-  for (let i = 0; i < n; i++) await getter.getAccessToken('u', 'p');
-  const ms = performance.now() - start;
-  console.log(`getter, valid token:         ${Math.round(n / (ms / 1000)).toLocaleString('en')} calls/s`);
-}
+const versionOf = (pkg: string): string =>
+  (JSON.parse(readFileSync(join(PROJECT_DIR, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
-async function burst(shared: boolean): Promise<{ refreshes: number; ms: number }> {
-  const store = new MemoryTokenStore();
-  await store.put({ userId: 'u', providerId: 'p', tokens: tokens(0), connectedAt: Date.now() });
-  let refreshes = 0;
-  const refresh = async (_c: StoredConnection) => {
-    refreshes += 1;
-    await new Promise((r) => setTimeout(r, 20)); // a token endpoint round trip
-    return tokens(3600, refreshes);
-  };
-  const callers = 200;
-  const start = performance.now();
-  if (shared) {
-    const getter = new TokenGetter({ tokens: store, clock: { now: Date.now }, lease: processLocalLease, refresh });
-    await Promise.all(Array.from({ length: callers }, () => getter.getAccessToken('u', 'p')));
-  } else {
-    // What a client without single flight does: every caller refreshes on its own.
-    await Promise.all(Array.from({ length: callers }, () => refresh({} as StoredConnection)));
-  }
-  return { refreshes, ms: performance.now() - start };
-}
-
-async function runtimeCommands(): Promise<void> {
-  execFileSync(process.execPath, [join(root, 'scripts', 'package.mjs')], { cwd: root, stdio: 'ignore' });
-  const manifest = JSON.parse(readFileSync(join(root, 'app.json'), 'utf8'));
-  const harness = await AppsEngineHarness.start();
+async function main(): Promise<number> {
+  const loadAtStart = loadavg()[0];
+  const zips = await buildBenchZips(PROJECT_DIR);
+  const world = await startBenchWorld(zips);
+  let measured: Pick<BenchResults, 'getters' | 'commands' | 'flows' | 'burst'>;
+  /** An error an app logged is a count that should be 0, like any other. */
+  let logged: string[];
   try {
-    harness.addUser({ id: 'u', username: 'u', roles: ['user'] });
-    harness.addRoom({ id: 'r', name: 'r', members: ['u'] });
-    let start = performance.now();
-    const { appId } = await harness.installZip(join(root, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`));
-    console.log(`runtime, install + enable:   ${(performance.now() - start).toFixed(0)} ms`);
-    for (const [id, value] of Object.entries({ provider1_preset: 'github', provider1_client_id: 'c', provider1_client_secret: 's', provider1_enabled: true })) {
-      await harness.setSetting(appId, id, value);
-    }
-    const results: Record<string, number[]> = {};
-    for (const sub of ['help', 'status', 'token']) {
-      results[sub] = [];
-      for (let i = 0; i < 60; i++) {
-        start = performance.now();
-        await harness.runCommand({ command: 'oauth', args: [sub], userId: 'u', roomId: 'r' });
-        if (i >= 10) results[sub].push(performance.now() - start); // the first runs warm the JIT
-        harness.clearMessages();
-      }
-      console.log(`runtime, /oauth ${sub.padEnd(7)}      ${quantiles(results[sub])}`);
-    }
+    // The token of `short` expires while the others run; the burst waits for the rest, if any.
+    const getters = await measureGetters(world, PLAN.getters);
+    const commands = await measureTokenCommands(world, PLAN.commands);
+    const flows = await measureFlows(world, PLAN.flows);
+    const burst = await measureRefreshBurst(world);
+    const errors = world.harness.appErrors();
+    logged = errors.length ? [`the apps logged ${errors.length} error(s): ${errors.slice(0, 3).join(' | ')}`] : [];
+    measured = { getters, commands, flows, burst };
   } finally {
-    await harness.stop();
+    await world.stop();
   }
+  // Each install round needs a harness of its own: the engine's AppManager is one per process.
+  const installs = await measureInstalls({ ours: zips.product.path, builtin: zips.builtin }, PLAN.installRounds);
+
+  const problems = [measured.getters, measured.commands, measured.flows, measured.burst].flatMap((figures) => figures.problems).concat(logged);
+  const summary = summarize({
+    ...measured,
+    installs,
+    packageBytes: zips.product.bytes,
+    runtime: { appsEngine: versionOf('@rocket.chat/apps-engine'), deno: versionOf('deno'), loadAtStart },
+    problems,
+  });
+  console.log(table(summary));
+  for (const problem of problems) console.log(`WRONG COUNT: ${problem}`);
+  console.log(JSON.stringify(summary));
+  return problems.length ? 1 : 0;
 }
 
-async function main(): Promise<void> {
-  console.log(`Node ${process.version}, ${new Date().toISOString()}\n`);
-  await getterHotPath();
-  const naive = await burst(false);
-  const shared = await burst(true);
-  console.log(
-    `burst of 200 callers, expired token: single flight ${shared.refreshes} refresh in ${shared.ms.toFixed(0)} ms; one each ${naive.refreshes} refreshes (${(naive.refreshes / shared.refreshes).toFixed(0)}x the token endpoint load)`,
-  );
-  await runtimeCommands();
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -54,8 +54,13 @@ function pick(dictionary, keep) {
   return Object.fromEntries(Object.entries(dictionary).filter(([key]) => keep(key)));
 }
 
-export async function packageApp({ projectDir = root, quiet = false } = {}) {
-  const manifest = JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8'));
+/**
+ * Writes dist/<nameSlug>_<version>.zip. `variant` builds another App class from the same recipe into
+ * another zip, for the bench only (bench/build-apps.ts): `manifest` replaces fields of app.json
+ * (`classFile` among them: the entry), `zipPath` is where it goes. The product zip is never a variant.
+ */
+export async function packageApp({ projectDir = root, quiet = false, variant = undefined } = {}) {
+  const manifest = { ...JSON.parse(readFileSync(join(projectDir, 'app.json'), 'utf8')), ...variant?.manifest };
   const bundlePath = manifest.classFile.replace(/\.ts$/, '.js');
   const dictionaries = readDictionaries(projectDir);
   const engineKeys = new Set(await engineTextKeys(projectDir));
@@ -108,11 +113,11 @@ export async function packageApp({ projectDir = root, quiet = false } = {}) {
   }
   zip.addFile(manifest.iconFile, readFileSync(join(projectDir, manifest.iconFile)));
 
-  mkdirSync(join(projectDir, 'dist'), { recursive: true });
-  const zipPath = join(projectDir, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`);
+  const zipPath = variant?.zipPath ?? join(projectDir, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`);
+  mkdirSync(dirname(zipPath), { recursive: true });
   // 0644 whatever the umask (adm-zip's writeZip leaves it to the umask: 0666 under umask 0), written
   // beside and renamed into place, so a reader (npm start, a test) never sees half a zip.
-  const temp = join(projectDir, 'dist', `.${manifest.nameSlug}_${manifest.version}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(dirname(zipPath), `.${manifest.nameSlug}_${manifest.version}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const zipped = zip.toBuffer();
   try {
     writeFileSync(temp, zipped, { mode: 0o644 });
