@@ -2,7 +2,7 @@
  * Decorators that keep the secrets of any TokenStore or StateStore sealed (sealing.ts): the inner
  * store, whatever the platform's persistence, only ever holds ciphertexts of tokens and verifiers.
  *
- * Tokens. On `put`, the access, refresh and ID tokens are sealed; the rest of the record (account
+ * Tokens. On `put`, the access and refresh tokens are sealed; the rest of the record (account
  * name, scopes, expiry, token type, dates) stays readable, so a status needs no key. Each value is
  * bound to its user, provider, field and to SEALED_TOKEN_FORMAT: a value copied into another user's
  * record, or an access token put in the refresh token's place, fails to open.
@@ -32,7 +32,7 @@ export const SEALED_TOKEN_FORMAT = 1;
 export const SEALED_STATE_FORMAT = 1;
 
 /** The token fields that are sealed; the others stay readable. */
-export const SEALED_TOKEN_FIELDS = ['accessToken', 'refreshToken', 'idToken'] as const;
+export const SEALED_TOKEN_FIELDS = ['accessToken', 'refreshToken'] as const;
 type SealedField = (typeof SEALED_TOKEN_FIELDS)[number];
 
 /** Where warnings go (Rocket.Chat's ILogger fits). They name users, providers and key ids, never a secret. */
@@ -67,11 +67,39 @@ function seal(ring: KeyRing | undefined, plaintext: string, context: SealContext
   if (!ring) {
     throw new OAuthError('invalid_configuration', 'No token sealing key is configured, so no token can be stored', { field: 'sealingKey' });
   }
-  return sealValue(ring, plaintext, context);
+  const sealed = sealValue(ring, plaintext, context);
+  remember(ring, sealed, context, plaintext);
+  return sealed;
 }
 
 function open(ring: KeyRing | undefined, sealed: string, context: SealContext): Opened {
-  return ring ? openSealed(ring, sealed, context) : { ok: false, problem: 'unknown_key', keyId: sealedKeyId(sealed) };
+  if (!ring) return { ok: false, problem: 'unknown_key', keyId: sealedKeyId(sealed) };
+  const known = opened.get(ring)?.get(openedKey(sealed, context));
+  if (known !== undefined) return { ok: true, value: known, keyId: sealedKeyId(sealed) ?? '' };
+  const result = openSealed(ring, sealed, context);
+  if (result.ok) remember(ring, sealed, context, result.value);
+  return result;
+}
+
+/**
+ * Values this process sealed or opened lately, by ring: the token getter reads the same record on
+ * every call, and opening three AES-GCM values each time is most of its own cost. A sealed value
+ * carries a random IV and its tag, so the same text in the same context always opens to the same
+ * plaintext; keyed by ring, a key removed from the configuration (a new ring) opens nothing from
+ * here. It holds tokens the process could open anyway with the key it holds, and at most a few.
+ */
+const opened = new WeakMap<KeyRing, Map<string, string>>();
+const OPENED_LIMIT = 256;
+
+function openedKey(sealed: string, context: SealContext): string {
+  return `${JSON.stringify(context)}\u0000${sealed}`;
+}
+
+function remember(ring: KeyRing, sealed: string, context: SealContext, plaintext: string): void {
+  let values = opened.get(ring);
+  if (!values) opened.set(ring, (values = new Map()));
+  if (values.size >= OPENED_LIMIT) values.delete(values.keys().next().value as string);
+  values.set(openedKey(sealed, context), plaintext);
 }
 
 function tokenContext(userId: string, providerId: string, field: SealedField): SealContext {

@@ -1,5 +1,5 @@
 /**
- * Sealing: secrets kept in the platform's persistence (access, refresh and ID tokens, PKCE
+ * Sealing: secrets kept in the platform's persistence (access and refresh tokens, PKCE
  * verifiers) are stored as AES-256-GCM ciphertexts, never in clear.
  *
  * A sealed value is one self-describing string:

@@ -18,7 +18,8 @@ export interface TokenSet {
   scopes: string[];
   /** What the authorization request asked for; `scopes` may be narrower (RFC 6749 §3.3). */
   requestedScopes?: string[];
-  idToken?: string;
+  // No ID token: nothing reads it after the exchange, so it is not kept (it carries personal claims,
+  // and it was most of a stored record's size, which every token read carries across the runtime).
 }
 
 /**
@@ -71,7 +72,6 @@ export function tokenSetFromResponse(response: TokenResponse, at: { now: number;
     obtainedAt: at.now,
     scopes: response.scope !== undefined ? splitScopes(response.scope) : (previous?.scopes ?? [...at.requestedScopes]),
     requestedScopes: previous ? previous.requestedScopes : [...at.requestedScopes],
-    idToken: response.id_token ?? previous?.idToken,
   };
 }
 

@@ -38,7 +38,7 @@ const tokenRecordSchema = z
       obtainedAt: z.number(),
       scopes: z.array(z.string()),
       requestedScopes: z.optional(z.array(z.string())),
-      idToken: z.optional(z.string()),
+      // An ID token older versions kept is dropped when read (an object schema keeps only its keys).
     }),
   })
   // Only a lost connection holds no access token (its tokens were wiped).
