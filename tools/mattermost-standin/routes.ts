@@ -5,7 +5,6 @@
  * token from `Authorization: Bearer …` or `Token …`, the session check, and errors as AppError JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody } from '../read-body';
 import { doPostAction } from './actions';
 import { createCommand, listCommands, regenerateToken } from './commands';
 import { getOrCreateDirectChannel, userView } from './directory';
@@ -257,6 +256,23 @@ function tokenOf(req: IncomingMessage): string {
   return '';
 }
 
+/**
+ * http.MaxBytesReader: past the limit the body is refused with 413. The rest is read and dropped, so
+ * the client, still sending, gets the answer rather than a reset connection.
+ */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | 'too large'> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.on('end', () => resolveBody(size > limit ? 'too large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 /** The one handler behind every route. */
 export async function serve(world: World, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const requestId = newId();
@@ -294,13 +310,8 @@ async function answer(world: World, req: IncomingMessage, url: URL): Promise<Rep
   // gorilla/mux: the path exists, the method does not.
   if (!matched) return { status: 405 };
 
-  let body: Buffer;
-  try {
-    body = await readBody(req, MAX_BODY_BYTES);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new AppError('api.context.request_body_too_large.app_error', 413);
-    throw error;
-  }
+  const body = await readLimited(req, MAX_BODY_BYTES);
+  if (body === 'too large') throw new AppError('api.context.request_body_too_large.app_error', 413);
 
   let userId = '';
   const token = tokenOf(req);
