@@ -10,6 +10,7 @@ import {
   MattermostStandIn,
   RESPONSE_URL_LIFETIME_MS,
   type AppErrorBody,
+  type StandInOptions,
   type Channel,
   type Command,
   type Team,
@@ -30,9 +31,10 @@ let terry: WireUser;
 let bot: { user: WireUser; token: string };
 let townSquare: Channel;
 
-async function seed(options: { integrationTimeoutMs?: number; enableUserAccessTokens?: boolean } = {}) {
+async function seed(options: StandInOptions = {}) {
   clock = Date.UTC(2026, 0, 1, 9, 0, 0);
-  mm = await MattermostStandIn.start({ now: () => clock, integrationTimeoutMs: 5000, ...options });
+  // The receiver runs on this machine: the admin lists it in AllowedUntrustedInternalConnections.
+  mm = await MattermostStandIn.start({ now: () => clock, integrationTimeoutMs: 5000, allowedUntrustedInternalConnections: ['127.0.0.1'], ...options });
   team = mm.addTeam({ name: 'acme', displayName: 'Acme' });
   alice = mm.addUser({ username: 'alice', firstName: 'Alice', lastName: 'Liddell', nickname: 'al', locale: 'fr', teams: [team.id] });
   ada = mm.addUser({ username: 'ada', roles: 'system_admin', teams: [team.id] });
@@ -95,6 +97,7 @@ describe('Mattermost stand-in (stands in for a Mattermost server, which cannot r
 
       const both = await botClient.getProfilesByIds([alice.id, ada.id, 'x'.repeat(26)]);
       expect(both.map((user) => user.username).sort()).toEqual(['ada', 'alice']);
+      await expect(client(mm.loginAs(alice.id)).getMyTeams()).resolves.toEqual([expect.objectContaining({ id: team.id, name: 'acme' })]);
     });
 
     test('ping answers without a token; every other route wants one', async () => {
@@ -338,6 +341,36 @@ describe('Mattermost stand-in (stands in for a Mattermost server, which cannot r
       expect(mm.postsIn(townSquare.id)).toEqual([]);
     });
 
+    test('a command registered with method G sends its fields in the query, with no body', async () => {
+      const command = oauthCommand({ method: 'G', url: `${receiver.url}/mattermost/command?source=mm` });
+      receiver.answer(text('ok'));
+      await mm.runSlashCommand({ userId: alice.id, channelId: townSquare.id, text: '/oauth status' });
+      const [request] = receiver.received;
+      expect(request.method).toBe('GET');
+      expect(request.body).toBe('');
+      expect(request.headers['content-type']).toBeUndefined();
+      const query = new URL(request.path, receiver.url).searchParams;
+      expect(query.get('source')).toBe('mm');
+      expect(query.get('token')).toBe(command.token);
+      expect(query.get('text')).toBe('status');
+    });
+
+    test('an integration on this machine is refused until the admin allows its address', async () => {
+      await mm.close();
+      await seed({ allowedUntrustedInternalConnections: [] });
+      oauthCommand();
+      receiver.answer(text('never asked'));
+      const run = await mm.runSlashCommand({ userId: alice.id, channelId: townSquare.id, text: '/oauth connect' });
+      expect(run).toMatchObject({ status: 500, error: { message: "Command with a trigger of 'oauth' failed." } });
+      expect(receiver.received).toEqual([]);
+
+      await mm.close();
+      await seed({ allowedUntrustedInternalConnections: ['127.0.0.0/8'] });
+      oauthCommand();
+      expect((await mm.runSlashCommand({ userId: alice.id, channelId: townSquare.id, text: '/oauth connect' })).status).toBe(200);
+      expect(receiver.received).toHaveLength(1);
+    });
+
     test('mentions of team members and public channels are sent as extra fields', async () => {
       oauthCommand();
       receiver.answer(text(''));
@@ -462,7 +495,12 @@ describe('Mattermost stand-in (stands in for a Mattermost server, which cannot r
       oauthCommand();
       receiver.answer(json({ text: 'Hello', goto_location: 'https://example.com/' }));
       const response = await client(mm.loginAs(alice.id)).executeCommand('/oauth hello', { channel_id: townSquare.id, team_id: team.id });
-      expect(response).toMatchObject({ text: 'Hello', goto_location: 'https://example.com/' });
+      expect(response).toMatchObject({
+        response_type: '',
+        text: 'Hello',
+        goto_location: 'https://example.com/',
+        trigger_id: expect.stringMatching(/^[a-z0-9]{26}$/),
+      });
       expect(mm.ephemeralFor(alice.id).map((post) => post.message)).toEqual(['Hello']);
     });
   });

@@ -142,6 +142,7 @@ export async function doPostAction(world: World, input: ActionInput): Promise<Ac
       body: JSON.stringify(request),
       timeoutMs: world.settings.integrationTimeoutMs,
       limit: Number.MAX_SAFE_INTEGER,
+      allowedInternal: world.settings.allowedUntrustedInternalConnections,
     });
   } catch (error) {
     world.log.push({ at: world.now(), direction: 'out', method: 'POST', url, status: 0 });

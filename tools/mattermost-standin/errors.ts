@@ -56,6 +56,7 @@ const MESSAGES: Record<string, string> = {
   'model.command.is_valid.url.app_error': 'Invalid URL.',
   'model.command.is_valid.url_http.app_error': 'Invalid URL. Must be a valid URL and start with http:// or https://.',
   'store.sql_command.save.get.app_error': 'Unable to get the command.',
+  'web.command_webhook.command.app_error': "Couldn't find the command {{.command_id}}.",
   'web.command_webhook.parse.app_error': 'Unable to parse incoming data for webhook {{.hook_id}}.',
 };
 

@@ -1,7 +1,8 @@
 /**
  * The stand-in as a process of its own: a demo team, two people, an admin and a bot with its token,
  * then the address and the tokens printed, so a service under development has a Mattermost to talk to.
- * Run with `node scripts/mattermost-standin.mjs [--port 8065] [--host 127.0.0.1] [--site-url URL]`.
+ * Run with `node scripts/mattermost-standin.mjs [--port 8065] [--host 127.0.0.1] [--site-url URL]
+ * [--allow-internal "127.0.0.1 localhost"]`.
  */
 import { MattermostStandIn } from './server';
 
@@ -9,10 +10,15 @@ export interface DemoOptions {
   port: number;
   host: string;
   siteUrl?: string;
+  /** AllowedUntrustedInternalConnections; the demo lists this machine, where the service runs. */
+  allowInternal?: string[];
 }
+
+const LOCAL = ['127.0.0.1', 'localhost', '::1'];
 
 export interface Demo {
   standIn: MattermostStandIn;
+  allowedInternal: string[];
   /** What the demo seeded, by name. */
   team: { id: string; name: string };
   channels: Record<'town-square' | 'off-topic', string>;
@@ -21,7 +27,12 @@ export interface Demo {
 }
 
 export async function startDemo(options: DemoOptions): Promise<Demo> {
-  const standIn = await MattermostStandIn.start({ port: options.port, host: options.host, siteUrl: options.siteUrl });
+  const standIn = await MattermostStandIn.start({
+    port: options.port,
+    host: options.host,
+    siteUrl: options.siteUrl,
+    allowedUntrustedInternalConnections: options.allowInternal ?? LOCAL,
+  });
   const team = standIn.addTeam({ name: 'demo', displayName: 'Demo' });
   const alice = standIn.addUser({ username: 'alice', firstName: 'Alice', teams: [team.id] });
   const bob = standIn.addUser({ username: 'bob', firstName: 'Bob', locale: 'fr', teams: [team.id] });
@@ -32,6 +43,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
   const bot = standIn.addBot({ username: 'oauth-bot', owner: ada.id, displayName: 'OAuth' });
   return {
     standIn,
+    allowedInternal: options.allowInternal ?? LOCAL,
     team: { id: team.id, name: team.name },
     channels: { 'town-square': townSquare.id, 'off-topic': offTopic.id },
     users: {
@@ -47,6 +59,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
 export function describeDemo(demo: Demo): string {
   const lines = [
     `Mattermost stand-in listening on ${demo.standIn.url} (site URL ${demo.standIn.siteUrl})`,
+    `integrations may be reached on ${demo.allowedInternal.join(' ')} (AllowedUntrustedInternalConnections)`,
     `team ${demo.team.name} ${demo.team.id}; channels town-square ${demo.channels['town-square']}, off-topic ${demo.channels['off-topic']}`,
     ...Object.entries(demo.users).map(([name, user]) => `user ${name} ${user.id} token ${user.token}${name === 'ada' ? ' (system admin)' : ''}`),
     `bot ${demo.bot.username} ${demo.bot.id} token ${demo.bot.token}`,
@@ -62,7 +75,10 @@ function option(argv: string[], name: string): string | undefined {
 /** Starts the demo and runs until SIGINT or SIGTERM. Port 8065 is Mattermost's own default. */
 export async function main(argv: string[], out: Pick<Console, 'log'> = console): Promise<Demo> {
   const port = Number(option(argv, '--port') ?? process.env.PORT ?? 8065);
-  const demo = await startDemo({ port, host: option(argv, '--host') ?? '127.0.0.1', siteUrl: option(argv, '--site-url') });
+  const allowInternal = option(argv, '--allow-internal')
+    ?.split(/[\s,]+/)
+    .filter((entry) => entry !== '');
+  const demo = await startDemo({ port, host: option(argv, '--host') ?? '127.0.0.1', siteUrl: option(argv, '--site-url'), allowInternal });
   out.log(describeDemo(demo));
   const stop = () => void demo.standIn.close();
   process.once('SIGINT', stop);

@@ -1,11 +1,14 @@
 /**
  * Requests the server sends to integrations, with Go's HTTP client as Mattermost configures it
  * (platform/services/httpservice): User-Agent `Mattermost-Bot/1.1`, `Accept-Encoding: gzip` with the
- * answer decompressed, one deadline for the whole exchange (OutgoingIntegrationRequestsTimeout), and at
- * most `limit` bytes of the answer read (io.LimitReader).
+ * answer decompressed, one deadline for the whole exchange (OutgoingIntegrationRequestsTimeout), at
+ * most `limit` bytes of the answer read (io.LimitReader), and no connection to a loopback, private or
+ * otherwise reserved address unless ServiceSettings.AllowedUntrustedInternalConnections names it.
  */
+import { lookup } from 'node:dns/promises';
 import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP } from 'node:net';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 
@@ -17,6 +20,8 @@ export interface OutgoingRequest {
   timeoutMs: number;
   /** Bytes of the answer read at most; the rest is never read. */
   limit: number;
+  /** AllowedUntrustedInternalConnections: host names, or CIDR ranges of addresses, that may be reached. */
+  allowedInternal: readonly string[];
 }
 
 export interface OutgoingAnswer {
@@ -36,8 +41,78 @@ export class OutgoingError extends Error {
   }
 }
 
-export function send(outgoing: OutgoingRequest): Promise<OutgoingAnswer> {
+/** reservedIPRanges (platform/services/httpservice/client.go). */
+const RESERVED = new BlockList();
+for (const cidr of [
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
+]) {
+  const [network, prefix] = cidr.split('/');
+  RESERVED.addSubnet(network, Number(prefix), 'ipv4');
+}
+for (const cidr of [
+  '::/128',
+  '::1/128',
+  '100::/64',
+  '2001::/23',
+  '2001:2::/48',
+  '2001:db8::/32',
+  '2001::/32',
+  'fc00::/7',
+  'fe80::/10',
+  'ff00::/8',
+  '2002::/16',
+  '64:ff9b::/96',
+  '2001:10::/28',
+  '2001:20::/28',
+]) {
+  const [network, prefix] = cidr.split('/');
+  RESERVED.addSubnet(network, Number(prefix), 'ipv6');
+}
+
+export const ADDRESS_FORBIDDEN =
+  'address forbidden, you may need to set AllowedUntrustedInternalConnections to allow an integration access to your internal network';
+
+/**
+ * dialContextFilter: a host named in the list is dialled; otherwise each address it resolves to must
+ * be public, or inside a CIDR range of the list. (The server's own addresses are refused too; not here.)
+ */
+async function checkAddress(hostname: string, allowed: readonly string[]): Promise<void> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (allowed.includes(host)) return;
+  const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((entry) => entry.address);
+  const ranges = new BlockList();
+  for (const entry of allowed) {
+    const [network, prefix] = entry.split('/');
+    const family = isIP(network);
+    if (prefix !== undefined && family !== 0) ranges.addSubnet(network, Number(prefix), family === 6 ? 'ipv6' : 'ipv4');
+  }
+  for (const address of addresses) {
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (RESERVED.check(address, family) && !ranges.check(address, family)) throw new OutgoingError(ADDRESS_FORBIDDEN, false);
+  }
+}
+
+export async function send(outgoing: OutgoingRequest): Promise<OutgoingAnswer> {
   const url = new URL(outgoing.url);
+  try {
+    await checkAddress(url.hostname, outgoing.allowedInternal);
+  } catch (error) {
+    throw error instanceof OutgoingError ? error : new OutgoingError(String(error), false);
+  }
   const requester = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolveAnswer, reject) => {
     let settled = false;

@@ -12,7 +12,7 @@ import { AppError, invalidBodyParam, invalidUrlParam, permissionError, routeNotF
 import { isValidId, newId } from './ids';
 import { canReadChannel, hasChannelPermission, hasPermission, hasTeamPermission } from './permissions';
 import { createPost, sendEphemeral } from './posts';
-import { executeCommand, handleResponseUrl } from './slash-commands';
+import { commandResponseJson, executeCommand, handleResponseUrl } from './slash-commands';
 import { clientView, copy, type World } from './store';
 import { commandBodySchema, doActionBodySchema, ephemeralBodySchema, executeBodySchema, postBodySchema, stringArraySchema } from './wire';
 import type { z } from 'zod';
@@ -200,7 +200,7 @@ const ROUTES: Route[] = [
       throw new AppError('api.command.execute_command.start.app_error', 400);
     const outcome = await executeCommand(world, { userId, channelId: args.channel_id ?? '', teamId: args.team_id, rootId: args.root_id, command });
     if (outcome.error) throw outcome.error;
-    return ok(outcome.response);
+    return ok(commandResponseJson(outcome.response ?? {}));
   }),
   route('PUT', '/api/v4/commands/{command_id}/regen_token', (context) => ok(regenerateToken(context.world, context.userId, requireId(context, 'command_id')))),
   route('POST', '/api/v4/commands', ({ world, userId, body }) => ok(createCommand(world, userId, decode(body, commandBodySchema, 'command')), 201)),

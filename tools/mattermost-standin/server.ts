@@ -30,6 +30,12 @@ export interface StandInOptions {
   developerMode?: boolean;
   /** ServiceSettings.EnableUserAccessTokens: off by default, so only bots' access tokens work. */
   enableUserAccessTokens?: boolean;
+  /**
+   * ServiceSettings.AllowedUntrustedInternalConnections: host names or CIDR ranges commands and buttons
+   * may reach although internal. Empty by default, as in Mattermost: an integration on 127.0.0.1 or a
+   * private network is refused until the admin lists it.
+   */
+  allowedUntrustedInternalConnections?: string[];
 }
 
 /** The outcome of a slash command, as the user who typed it would experience it. */
@@ -80,6 +86,7 @@ export class MattermostStandIn {
       developerMode: options.developerMode ?? false,
       enableUserAccessTokens: options.enableUserAccessTokens ?? false,
       integrationTimeoutMs: options.integrationTimeoutMs ?? 30_000,
+      allowedUntrustedInternalConnections: [...(options.allowedUntrustedInternalConnections ?? [])],
     };
     const world = new World(settings, options.now ?? Date.now);
     const server = createServer((req, res) => {

@@ -96,10 +96,12 @@ export async function executeCommand(world: World, input: ExecuteInput): Promise
   const trigger = (space === -1 ? input.command : input.command.slice(0, space)).toLowerCase().slice(1);
   const message = space === -1 ? '' : input.command.slice(space + 1);
 
+  // tryExecuteCustomCommand looks the team up first: a direct channel with no team named fails here.
   const team = world.teams.get(teamId)?.team;
+  if (!team) return fail(new AppError('app.team.get.find.app_error', 404));
   const user = world.users.get(input.userId);
   const command = [...world.commands.values()].find((candidate) => candidate.team_id === teamId && candidate.trigger === trigger && candidate.delete_at === 0);
-  if (!command || !team || !user) {
+  if (!command || !user) {
     return fail(
       new AppError('api.command.execute_command.not_found.app_error', 404, { Trigger: trigger.length > 512 ? `${trigger.slice(0, 512)}...` : trigger }),
     );
@@ -205,7 +207,15 @@ async function doCommandRequest(
 
   let answer;
   try {
-    answer = await send({ method, url, headers, body: sent.body, timeoutMs: world.settings.integrationTimeoutMs, limit: MAX_INTEGRATION_RESPONSE_BYTES });
+    answer = await send({
+      method,
+      url,
+      headers,
+      body: sent.body,
+      timeoutMs: world.settings.integrationTimeoutMs,
+      limit: MAX_INTEGRATION_RESPONSE_BYTES,
+      allowedInternal: world.settings.allowedUntrustedInternalConnections,
+    });
   } catch (error) {
     world.log.push({ at: world.now(), direction: 'out', method, url, status: 0 });
     return { error: failed(error instanceof OutgoingError ? error.message : String(error)), sent };
@@ -262,11 +272,32 @@ export function handleResponseUrl(world: World, hookId: string, contentType: str
   // SqlCommandWebhookStore.Get: only hooks created within CommandWebhookLifetime exist.
   if (!hook || hook.createAt <= world.now() - RESPONSE_URL_LIFETIME_MS) return { error: new AppError('app.command_webhook.get.missing', 404), shown };
   const command = world.commands.get(hook.commandId);
-  if (!command) return { error: new AppError('store.sql_command.save.get.app_error', 404), shown, userId: hook.userId };
+  if (!command) return { error: new AppError('web.command_webhook.command.app_error', 400, { command_id: hook.commandId }), shown, userId: hook.userId };
   if (hook.useCount >= RESPONSE_URL_MAX_USES) return { error: new AppError('app.command_webhook.try_use.invalid', 400), shown, userId: hook.userId };
   hook.useCount += 1;
 
   const context = { userId: hook.userId, channelId: hook.channelId, teamId: command.team_id, rootId: hook.rootId, trigger: '' };
   const error = handleCommandResponse(world, context, parsed.response, shown);
   return { error, shown, userId: hook.userId };
+}
+
+/**
+ * The command response as the client receives it from POST /api/v4/commands/execute: the whole
+ * model.CommandResponse struct, zero values included, in its field order.
+ */
+export function commandResponseJson(response: WireCommandResponse): Record<string, unknown> {
+  return {
+    response_type: response.response_type ?? '',
+    text: response.text ?? '',
+    username: response.username ?? '',
+    channel_id: response.channel_id ?? '',
+    icon_url: response.icon_url ?? '',
+    type: response.type ?? '',
+    props: response.props ?? null,
+    goto_location: response.goto_location ?? '',
+    trigger_id: response.trigger_id ?? '',
+    skip_slack_parsing: response.skip_slack_parsing ?? false,
+    attachments: response.attachments ?? null,
+    extra_responses: response.extra_responses ?? null,
+  };
 }

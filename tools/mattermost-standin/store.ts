@@ -17,6 +17,8 @@ export interface StandInSettings {
   enableUserAccessTokens: boolean;
   /** ServiceSettings.OutgoingIntegrationRequestsTimeout, in milliseconds (30 s by default). */
   integrationTimeoutMs: number;
+  /** ServiceSettings.AllowedUntrustedInternalConnections: empty by default, so no internal address. */
+  allowedUntrustedInternalConnections: string[];
 }
 
 export type TokenKind = 'session' | 'access_token';
