@@ -61,10 +61,10 @@ function decode<T extends z.ZodType>(body: Buffer, schema: T, param: string): z.
 }
 
 /** RequireUserId and friends: `me` is the caller; anything else must be a Mattermost id. */
-function requireId(context: Context, name: string, param = name): string {
+function requireId(context: Context, name: string): string {
   const value = context.params[name];
   if (value === 'me' && name === 'user_id') return context.userId;
-  if (!isValidId(value)) throw invalidUrlParam(param);
+  if (!isValidId(value)) throw invalidUrlParam(name);
   return value;
 }
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ACTION_ID_PATTERN, doPostAction } from './actions';
 import { createCommand, type CommandInput } from './commands';
 import { addChannelMember, addTeamMember, createChannel, createTeam, createUser, issueToken, type UserInput } from './directory';
-import { AppError, routeNotFound, type AppErrorBody } from './errors';
+import { AppError, invalidUrlParam, routeNotFound, type AppErrorBody } from './errors';
 import { isValidId, newId } from './ids';
 import { serve } from './routes';
 import { executeCommand, type SentCommand } from './slash-commands';
@@ -210,10 +210,19 @@ export class MattermostStandIn {
       .filter((record) => record.userId === input.userId && record.post.id === input.postId)
       .flatMap((record) => attachmentsOf(record.post).flatMap((attachment) => attachment.actions ?? []))
       .find((action) => action.id === input.actionId)?.cookie;
+    const refused = (error: AppError) => ({ error, shown: { posts: [], ephemeral: [] } });
     const outcome =
-      ACTION_ID_PATTERN.test(input.actionId) && isValidId(input.postId)
-        ? await doPostAction(this.world, { userId: input.userId, postId: input.postId, actionId: input.actionId, cookie, selectedOption: input.selectedOption })
-        : { error: routeNotFound(), shown: { posts: [], ephemeral: [] } };
+      !ACTION_ID_PATTERN.test(input.actionId) || !ACTION_ID_PATTERN.test(input.postId)
+        ? refused(routeNotFound())
+        : !isValidId(input.postId)
+          ? refused(invalidUrlParam('post_id'))
+          : await doPostAction(this.world, {
+              userId: input.userId,
+              postId: input.postId,
+              actionId: input.actionId,
+              cookie,
+              selectedOption: input.selectedOption,
+            });
     entry.status = outcome.error?.status ?? 200;
     return {
       status: entry.status,
