@@ -1,0 +1,131 @@
+/**
+ * The Mattermost service wired to a stand-in for a Mattermost server (tools/mattermost-standin; no
+ * Mattermost server can run here) and to an authorization server: one team with /oauth registered
+ * the way the setup command registers it, people, a bot, and one or more service instances on one
+ * database. For the tests and for `npm start`.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '../../src/core/redact';
+import { newSealingKey } from '../../src/core/sealing';
+import { AxiosTransport } from '../../src/node/axios-transport';
+import { COMMAND_PATH, COMPLETE_PATH, serviceConfig, type ServiceConfig } from '../../src/mattermost/config';
+import { MattermostApi } from '../../src/mattermost/rest';
+import { MattermostService } from '../../src/mattermost/service';
+import { openStorage, type ServiceStorage } from '../../src/mattermost/storage';
+import { MattermostStandIn } from '../mattermost-standin';
+
+export interface MattermostWorldOptions {
+  /** The providers, as the configuration file lists them (`redirectUris` gives what to register at them). */
+  providers: (redirectUris: string[]) => Promise<Array<Record<string, unknown>>>;
+  /** PostgreSQL for several instances; else one SQLite file in a temporary folder. */
+  databaseUrl?: string;
+  instances?: number;
+  /** Allow plain http on loopback (a provider on 127.0.0.1). */
+  allowHttpLoopback?: boolean;
+  logger?: Logger;
+  /** An existing stand-in (npm start's); a new one otherwise. */
+  standIn?: MattermostStandIn;
+  host?: string;
+}
+
+export interface ServiceInstance {
+  base: string;
+  service: MattermostService;
+  storage: ServiceStorage;
+  config: ServiceConfig;
+}
+
+export interface MattermostWorld {
+  standIn: MattermostStandIn;
+  team: { id: string; name: string };
+  people: Record<'alice' | 'bob' | 'ada', { id: string; username: string }>;
+  channels: Record<'town' | 'bobs', string>;
+  commandToken: string;
+  instances: ServiceInstance[];
+  close(): Promise<void>;
+}
+
+export async function startMattermostWorld(options: MattermostWorldOptions): Promise<MattermostWorld> {
+  const host = options.host ?? '127.0.0.1';
+  const ownStandIn = !options.standIn;
+  const standIn = options.standIn ?? (await MattermostStandIn.start({ host, allowedUntrustedInternalConnections: [host] }));
+  const team = standIn.addTeam({ name: `team${Math.random().toString(36).slice(2, 8)}`, displayName: 'Demo team' });
+  const alice = standIn.addUser({ username: `alice${suffix()}`, firstName: 'Alice', lastName: 'Liddell', locale: 'en', teams: [team.id] });
+  const bob = standIn.addUser({ username: `bob${suffix()}`, firstName: 'Bob', locale: 'de', teams: [team.id] });
+  const ada = standIn.addUser({ username: `ada${suffix()}`, firstName: 'Ada', roles: 'system_user system_admin', teams: [team.id] });
+  const town = standIn.addChannel(team.id, { name: 'town-square', displayName: 'Town Square', members: [alice.id, bob.id, ada.id] });
+  const bobs = standIn.addChannel(team.id, { name: 'bobs-corner', displayName: "Bob's corner", members: [bob.id] });
+  const bot = standIn.addBot({ username: `oauth${suffix()}`, owner: ada.id, displayName: 'OAuth' });
+
+  // Each instance listens before its configuration exists: its address is part of it.
+  const servers = await Promise.all(Array.from({ length: options.instances ?? 1 }, () => listening(host)));
+  const bases = servers.map(({ server }) => `http://${host}:${(server.address() as AddressInfo).port}`);
+  const command = standIn.addCommand(ada.id, { team_id: team.id, trigger: 'oauth', url: `${bases[0]}${COMMAND_PATH}`, auto_complete: true });
+  const providers = await options.providers(bases.map((base) => `${base}${COMPLETE_PATH}`));
+  const folder = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'oauth-mattermost-'));
+  const tokenKey = newSealingKey();
+  const logger = options.logger ?? silentLogger;
+
+  const instances: ServiceInstance[] = [];
+  for (const [index, { setHandler }] of servers.entries()) {
+    const config = serviceConfig(
+      {
+        siteUrl: standIn.siteUrl,
+        botToken: bot.token,
+        commandTokens: { [team.id]: command.token },
+        publicBaseUrl: bases[index],
+        tokenKey,
+        allowHttpLoopback: options.allowHttpLoopback ?? true,
+        databaseUrl: options.databaseUrl,
+        sqlitePath: folder && join(folder, 'oauth.sqlite'),
+        providers,
+      },
+      {},
+    );
+    const storage = await openStorage({ ...config.storage, logger });
+    const api = new MattermostApi({ siteUrl: config.mattermost.siteUrl, botToken: config.mattermost.botToken });
+    const service = new MattermostService({ config, stores: storage, api, transport: new AxiosTransport(), logger });
+    setHandler((request, response) => void service.handle(request, response));
+    instances.push({ base: bases[index], service, storage, config });
+  }
+
+  return {
+    standIn,
+    team: { id: team.id, name: team.name },
+    people: {
+      alice: { id: alice.id, username: alice.username },
+      bob: { id: bob.id, username: bob.username },
+      ada: { id: ada.id, username: ada.username },
+    },
+    channels: { town: town.id, bobs: bobs.id },
+    commandToken: command.token,
+    instances,
+    async close() {
+      await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      await Promise.all(instances.map((instance) => instance.storage.close()));
+      if (ownStandIn) await standIn.close();
+      if (folder) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Mattermost usernames are unique per server: a world on a shared stand-in gets its own. */
+function suffix(): string {
+  return Math.random().toString(36).slice(2, 6);
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+async function listening(host: string): Promise<{ server: Server; setHandler(handler: Handler): void }> {
+  let handler: Handler = (_request, response) => {
+    response.writeHead(503).end();
+  };
+  const server = createServer((request, response) => handler(request, response));
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, setHandler: (next) => (handler = next) };
+}
