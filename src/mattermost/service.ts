@@ -12,6 +12,7 @@ import { appRequest, processShared, type AppRequest, type CommandContext, type P
 import { translator } from '../app/i18n';
 import { runOAuthCommand } from '../app/commands/router';
 import type { Reply } from '../app/reply';
+import type { TokenService } from '../app/token-service';
 import { answer, methodNotAllowed, PAGE_HEADERS } from '../app/web/pages';
 import type { WebAnswer } from '../app/web/web';
 import { systemClock, type Clock, type HttpTransport } from '../core/ports';
@@ -162,6 +163,14 @@ export class MattermostService {
     }
     // The link is the user's own (made for them when the reply was), and only they see this answer.
     return json(200, { ephemeral_text: t('action_open_link', { label: verdict.action.label, url: verdict.action.value }) } satisfies ActionResponse);
+  }
+
+  /**
+   * The token service for other code in the service's process (the one way to a token: refreshed
+   * when needed, once per expiry across instances; see README, "the token service").
+   */
+  tokenService(): TokenService {
+    return this.appRequest().tokens;
   }
 
   private get defaultLanguage(): string {

@@ -26,7 +26,7 @@ beforeAll(async () => {
       return [{ preset: 'oidc', id: 'demo', client_id: DEMO_CLIENT.clientId, client_secret: DEMO_CLIENT.clientSecret, site: provider.issuer }];
     },
   });
-  base = world.instances[0].base;
+  base = world.publicBase;
 }, 60_000);
 
 afterAll(async () => {

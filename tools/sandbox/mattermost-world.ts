@@ -4,7 +4,7 @@
  * the way the setup command registers it, people, a bot, and one or more service instances on one
  * database. For the tests and for `npm start`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,8 @@ export interface MattermostWorld {
   people: Record<'alice' | 'bob' | 'ada', { id: string; username: string }>;
   channels: Record<'town' | 'bobs', string>;
   commandToken: string;
+  /** Where Mattermost and browsers reach the service: the one instance, or the front of several. */
+  publicBase: string;
   instances: ServiceInstance[];
   close(): Promise<void>;
 }
@@ -61,11 +63,14 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
   const bobs = standIn.addChannel(team.id, { name: 'bobs-corner', displayName: "Bob's corner", members: [bob.id] });
   const bot = standIn.addBot({ username: `oauth${suffix()}`, owner: ada.id, displayName: 'OAuth' });
 
-  // Each instance listens before its configuration exists: its address is part of it.
+  // Each instance listens before its configuration exists: its address is part of it. Several
+  // instances sit behind one public address, as behind a load balancer, taking requests in turn.
   const servers = await Promise.all(Array.from({ length: options.instances ?? 1 }, () => listening(host)));
   const bases = servers.map(({ server }) => `http://${host}:${(server.address() as AddressInfo).port}`);
-  const command = standIn.addCommand(ada.id, { team_id: team.id, trigger: 'oauth', url: `${bases[0]}${COMMAND_PATH}`, auto_complete: true });
-  const providers = await options.providers(bases.map((base) => `${base}${COMPLETE_PATH}`));
+  const front = bases.length > 1 ? await roundRobin(host, bases) : undefined;
+  const publicBase = front?.base ?? bases[0];
+  const command = standIn.addCommand(ada.id, { team_id: team.id, trigger: 'oauth', url: `${publicBase}${COMMAND_PATH}`, auto_complete: true });
+  const providers = await options.providers([`${publicBase}${COMPLETE_PATH}`]);
   const folder = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'oauth-mattermost-'));
   const tokenKey = newSealingKey();
   const logger = options.logger ?? silentLogger;
@@ -77,7 +82,7 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
         siteUrl: standIn.siteUrl,
         botToken: bot.token,
         commandTokens: { [team.id]: command.token },
-        publicBaseUrl: bases[index],
+        publicBaseUrl: publicBase,
         tokenKey,
         allowHttpLoopback: options.allowHttpLoopback ?? true,
         databaseUrl: options.databaseUrl,
@@ -103,8 +108,10 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
     },
     channels: { town: town.id, bobs: bobs.id },
     commandToken: command.token,
+    publicBase,
     instances,
     async close() {
+      await front?.close();
       await Promise.all(servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))));
       await Promise.all(instances.map((instance) => instance.storage.close()));
       if (ownStandIn) await standIn.close();
@@ -128,4 +135,24 @@ async function listening(host: string): Promise<{ server: Server; setHandler(han
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, setHandler: (next) => (handler = next) };
+}
+
+/** A load balancer in miniature: each request goes to the next instance, body and answer passed through. */
+async function roundRobin(host: string, targets: string[]): Promise<{ base: string; close(): Promise<void> }> {
+  let next = 0;
+  const server = createServer((request, response) => {
+    const target = new URL(request.url ?? '/', targets[next++ % targets.length]);
+    const upstream = httpRequest(target, { method: request.method, headers: request.headers }, (answer) => {
+      response.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(response);
+    });
+    upstream.on('error', () => response.headersSent || response.writeHead(502).end());
+    request.pipe(upstream);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return {
+    base: `http://${host}:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
