@@ -75,16 +75,58 @@ export function createCommand(world: World, userId: string, input: CommandInput)
     description: input.description ?? '',
     url: input.url ?? '',
   };
+  checkCommand(command);
+  world.commands.set(command.id, command);
+  return copy(command);
+}
+
+/** model.Command.IsValid, the checks the stand-in makes. */
+function checkCommand(command: Command): void {
   const invalid = (field: string) => new AppError(`model.command.is_valid.${field}.app_error`, 400);
   if (!isValidId(command.team_id)) throw invalid('team_id');
+  const trigger = command.trigger;
   if (trigger.length < 1 || trigger.length > 128 || trigger.startsWith('/') || trigger.includes(' ')) throw invalid('trigger');
   if (command.url === '' || command.url.length > 1024) throw invalid('url');
   if (!isValidHttpUrl(command.url)) throw invalid('url_http');
   if (command.method === '') throw invalid('method');
   if (command.display_name.length > 64) throw invalid('display_name');
   if (command.description.length > 128) throw invalid('description');
-  world.commands.set(command.id, command);
-  return copy(command);
+}
+
+/**
+ * PUT /api/v4/commands/{id} (api4/command.go updateCommand): the body's id must be the path's, the
+ * team cannot change, someone who may not manage the team's commands is told it does not exist
+ * (404), another's command needs manage_others_slash_commands; app.UpdateCommand keeps the token,
+ * the creator, the team and the creation time.
+ */
+export function updateCommand(world: World, userId: string, commandId: string, input: CommandInput & { id?: string }): Command {
+  if (input.id !== commandId) throw invalidBodyParam('command');
+  const old = world.commands.get(commandId);
+  const notFound = new AppError('api.command.update.app_error', 404);
+  if (!old || old.delete_at !== 0) throw notFound;
+  if ((input.team_id ?? '') !== old.team_id) throw new AppError('api.command.team_mismatch.app_error', 400);
+  const subject = world.subject(userId);
+  if (!hasTeamPermission(subject, old.team_id, 'manage_own_slash_commands')) throw notFound;
+  if (old.creator_id !== userId && !hasTeamPermission(subject, old.team_id, 'manage_others_slash_commands')) {
+    throw permissionError(userId, 'manage_others_slash_commands');
+  }
+  const updated: Command = {
+    ...old,
+    trigger: (input.trigger ?? old.trigger).toLowerCase(),
+    url: input.url ?? old.url,
+    method: input.method === 'P' || input.method === 'G' ? input.method : '',
+    username: input.username ?? '',
+    icon_url: input.icon_url ?? '',
+    auto_complete: input.auto_complete ?? false,
+    auto_complete_desc: input.auto_complete_desc ?? '',
+    auto_complete_hint: input.auto_complete_hint ?? '',
+    display_name: input.display_name ?? '',
+    description: input.description ?? '',
+    update_at: world.now(),
+  };
+  checkCommand(updated);
+  world.commands.set(commandId, updated);
+  return copy(updated);
 }
 
 /** Command.Sanitize: what a listing shows without custom_only. */

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { doPostAction } from './actions';
-import { createCommand, listCommands, regenerateToken } from './commands';
+import { createCommand, listCommands, regenerateToken, updateCommand } from './commands';
 import { getOrCreateDirectChannel, userView } from './directory';
 import { AppError, invalidBodyParam, invalidUrlParam, permissionError, routeNotFound, sessionExpired } from './errors';
 import { isValidId, newId } from './ids';
@@ -99,6 +99,13 @@ const ROUTES: Route[] = [
     return ok(userView(mustUser(context.world, id), context.userId));
   }),
 
+  // api4/team.go getTeamByName: a name nobody has is a 404; seeing the team needs view_team.
+  route('GET', '/api/v4/teams/name/{team_name:[a-z0-9_-]+}', (context) => {
+    const record = [...context.world.teams.values()].find((candidate) => candidate.team.name === context.params.team_name);
+    if (!record) throw new AppError('app.team.get_by_name.missing.app_error', 404);
+    if (!hasTeamPermission(context.world.subject(context.userId), record.team.id, 'view_team')) throw permissionError(context.userId, 'view_team');
+    return ok(copy(record.team));
+  }),
   route('GET', '/api/v4/teams/{team_id}', (context) => {
     const id = requireId(context, 'team_id');
     const record = context.world.teams.get(id);
@@ -202,6 +209,9 @@ const ROUTES: Route[] = [
     if (outcome.error) throw outcome.error;
     return ok(commandResponseJson(outcome.response ?? {}));
   }),
+  route('PUT', '/api/v4/commands/{command_id}', (context) =>
+    ok(updateCommand(context.world, context.userId, requireId(context, 'command_id'), decode(context.body, commandBodySchema, 'command'))),
+  ),
   route('PUT', '/api/v4/commands/{command_id}/regen_token', (context) => ok(regenerateToken(context.world, context.userId, requireId(context, 'command_id')))),
   route('POST', '/api/v4/commands', ({ world, userId, body }) => ok(createCommand(world, userId, decode(body, commandBodySchema, 'command')), 201)),
   route('GET', '/api/v4/commands', ({ world, userId, url }) =>

@@ -148,6 +148,7 @@ export const ephemeralBodySchema = z.object({
 
 /** model.Command fields a client may set on POST /api/v4/commands. */
 export const commandBodySchema = z.object({
+  id: optional(z.string()),
   team_id: optional(z.string()),
   trigger: optional(z.string()),
   url: optional(z.string()),
