@@ -91,6 +91,14 @@ describe('the Mattermost service through a stand-in for a Mattermost server (whi
     expect((await oauth('bob', 'status')).text).toContain('Demo: nicht verbunden');
   });
 
+  it('shows the setup and the redirect URI to system admins only', async () => {
+    const admin = await world.standIn.runSlashCommand({ userId: world.people.ada.id, channelId: world.channels.town, text: '/oauth help' });
+    const adminText = admin.ephemeral.map(textOfPost).join('\n');
+    expect(adminText).toContain('*For admins*');
+    expect(adminText).toContain(`register this redirect URI at the provider: \`${base}/complete\``);
+    expect((await oauth('alice', 'help')).text).not.toContain('redirect URI');
+  });
+
   it('connect, approve: a success page, the notice in the channel the user typed in, the token sealed in the database', async () => {
     const { page, html } = await connect('alice');
     expect(page.status).toBe(200);
@@ -145,6 +153,26 @@ describe('the Mattermost service through a stand-in for a Mattermost server (whi
     expect(page.status).toBe(200);
     expect(html).toMatch(/denied|abgelehnt|verweigert/i);
     expect(await storedTokens('bob')).toBeUndefined();
+  });
+
+  it("when the command's response_url is spent, the notice comes as a direct message from the bot", async () => {
+    await oauth('bob', 'revoke demo');
+    const { run, buttons } = await oauth('bob', 'connect demo');
+    // Mattermost honours a response_url five times (app/webhook.go); something else used them all.
+    for (let use = 0; use < 5; use++) {
+      await fetch(new Map(run.sent!.form).get('response_url')!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'x' }),
+      });
+    }
+    const click = await world.standIn.clickButton({ userId: world.people.bob.id, postId: buttons[0].postId, actionId: buttons[0].id });
+    const link = /\((http[^)\s]+\/connect\?link=[^)\s]+)\)/.exec(click.ephemeral.map((post) => post.message).join('\n'))![1];
+    const callback = await authorizeAs(await browsers.bob.startConnect(link), { account: 'bob', redirectUriPrefix: `${base}/complete` });
+    expect((await browsers.bob.fetch(callback)).status).toBe(200);
+    expect(world.standIn.directMessages(world.people.bob.id).map(textOfPost)).toEqual(
+      expect.arrayContaining([expect.stringContaining('Du bist jetzt als bob mit Demo verbunden')]),
+    );
   });
 
   it('a replayed callback is refused and changes nothing', async () => {
