@@ -194,6 +194,34 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await context.close();
   });
 
+  it('the Platform menu switches to Mattermost (a stand-in for a Mattermost server, which cannot run here): the same flow, through its button', async () => {
+    const context = await browser.newContext();
+    const chat = await context.newPage();
+    await chat.goto(`${run.url}/?platform=mattermost`);
+    await chat.locator('#command').waitFor();
+    expect(await chat.locator('#platform').inputValue()).toBe('mattermost');
+    await say(chat, '/oauth connect');
+    const prompt = await reply(chat, 'Connect your Demo account');
+    await screenshot(chat, 'mattermost-connect-button');
+    // Mattermost has no link button: the click goes to the service, which answers with the user's link.
+    await prompt.locator('button[data-action-id="oauthconnect"]').click();
+    const link = await reply(chat, 'Open this link to go on');
+    const [confirmation] = await Promise.all([context.waitForEvent('page'), link.locator('a').click()]);
+    await expectText(confirmation, 'This connects the chat account');
+    await screenshot(confirmation, 'mattermost-confirmation');
+    await confirmation.click('button[type="submit"]');
+    await signIn(confirmation, 'carol', 'approve', 'mattermost-carol');
+    await expectText(confirmation, 'Connected');
+    await reply(chat, /now connected to demo as carol/i);
+    await say(chat, '/oauth whoami');
+    await reply(chat, 'Demo says you are carol');
+    await screenshot(chat, 'mattermost-connected-chat');
+    // The Rocket.Chat side is another platform: its users' connections are their own.
+    await chat.selectOption('#platform', 'rocketchat');
+    await chat.locator('#messages').filter({ hasNotText: 'carol' }).waitFor();
+    await context.close();
+  });
+
   it('a restart of npm start keeps a connection, and the tab left open follows it without a reload', async () => {
     const status = bob.chat.locator('#status');
     await run.stop();

@@ -8,6 +8,9 @@
  *                                  rooms' messages, numbered after `after`; answers { run, last, messages }
  *   POST /api/chat/command         { userId, roomId, text: "/oauth connect" }
  *   *    /api/apps/…               the app's endpoints, proxied to the harness
+ *   *    /mattermost-service/…     the Mattermost service's endpoints, proxied to it
+ *   with platform=mattermost (query or body): the same API through the stand-in for a Mattermost
+ *   server to the Mattermost service (mattermost-chat.ts), and POST /api/chat/action for its buttons
  *
  * The messages the app sends are moved out of the harness into this server's log as they come, and
  * numbered there; the log keeps the last `maxMessagesPerRoom` of each room (ephemeral ones count in
@@ -22,6 +25,7 @@ import { z } from 'zod';
 import type { AppsEngineHarness, RoomFixture, SentMessage, UserFixture } from '../harness';
 import { readBody } from '../read-body';
 import { listenOn } from './listen';
+import type { MattermostChat } from './mattermost-chat';
 
 export interface ChatWorld {
   /** Set once the runtime is up; until then the API answers 503. */
@@ -32,7 +36,12 @@ export interface ChatWorld {
   demoAccounts?: Array<{ id: string; name: string }>;
   /** The app's commands' errors, for the terminal. */
   onCommandError?: (message: string) => void;
+  /** The Mattermost side, when npm start runs it. */
+  mattermost?: MattermostChat;
 }
+
+/** Where the chat page reaches the Mattermost service (its public base URL's path). */
+export const MATTERMOST_SERVICE_PATH = '/mattermost-service';
 
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -49,6 +58,7 @@ const PAGE_HEADERS = {
 };
 
 const commandSchema = z.object({
+  platform: z.enum(['rocketchat', 'mattermost']).default('rocketchat'),
   userId: z.string().min(1).max(100),
   roomId: z.string().min(1).max(100),
   text: z.string().trim().min(1).max(2000),
@@ -134,6 +144,9 @@ async function route(world: ChatWorld, log: MessageLog, pageDir: string, req: In
   log.collect(harness);
   if (url.pathname.startsWith('/api/') && !harness) return sendJson(res, 503, { error: 'Still starting: try again in a moment.' });
   if (url.pathname.startsWith('/api/apps/')) return proxy(harness!.baseUrl, req, res);
+  if (url.pathname.startsWith(`${MATTERMOST_SERVICE_PATH}/`) && world.mattermost) return proxy(world.mattermost.serviceAddress, req, res);
+  const mattermost = url.searchParams.get('platform') === 'mattermost' ? world.mattermost : undefined;
+  if (url.searchParams.get('platform') === 'mattermost' && !mattermost) return sendJson(res, 404, { error: 'Mattermost is not running in this npm start.' });
   const page = PAGE_FILES[url.pathname];
   if (page && req.method === 'GET') {
     res.writeHead(200, { ...PAGE_HEADERS, 'content-type': page.type });
@@ -141,7 +154,9 @@ async function route(world: ChatWorld, log: MessageLog, pageDir: string, req: In
     return;
   }
   if (url.pathname === '/api/chat/state' && req.method === 'GET') {
+    if (mattermost) return sendJson(res, 200, { ...mattermost.state(), demoAccounts: world.demoAccounts ?? [] });
     return sendJson(res, 200, {
+      platforms: world.mattermost ? ['rocketchat', 'mattermost'] : ['rocketchat'],
       users: world.users.map(({ id, username, name, roles }) => ({ id, username, name, admin: (roles ?? []).includes('admin') })),
       rooms: world.rooms,
       demoAccounts: world.demoAccounts ?? [],
@@ -152,10 +167,12 @@ async function route(world: ChatWorld, log: MessageLog, pageDir: string, req: In
     const run = url.searchParams.get('run');
     // A cursor from another run (a page left open across a restart) counts nothing here.
     const after = run && run !== log.runId ? -1 : Number(url.searchParams.get('after') ?? '-1');
+    if (mattermost) return sendJson(res, 200, { run: log.runId, ...mattermost.messages(userId, Number.isFinite(after) ? after : -1) });
     const memberOf = new Set(world.rooms.filter((room) => room.members.includes(userId)).map((room) => room.id));
     return sendJson(res, 200, { run: log.runId, last: log.last, messages: log.visibleTo(userId, memberOf, Number.isFinite(after) ? after : -1) });
   }
   if (url.pathname === '/api/chat/command' && req.method === 'POST') return runCommand(world, harness!, req, res);
+  if (url.pathname === '/api/chat/action' && req.method === 'POST' && world.mattermost) return clickButton(world.mattermost, req, res);
   sendJson(res, 404, { error: 'not found' });
 }
 
@@ -169,7 +186,12 @@ async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: Inc
   const parsed = commandSchema.safeParse(body);
   if (!parsed.success)
     return sendJson(res, 400, { error: `Invalid command request: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}` });
-  const { userId, roomId, text } = parsed.data;
+  const { platform, userId, roomId, text } = parsed.data;
+  if (platform === 'mattermost') {
+    if (!world.mattermost) return sendJson(res, 404, { error: 'Mattermost is not running in this npm start.' });
+    const refused = await world.mattermost.command(userId, roomId, text);
+    return refused ? sendJson(res, 400, { error: refused }) : sendJson(res, 200, { ok: true });
+  }
   const user = world.users.find((u) => u.id === userId);
   const room = world.rooms.find((r) => r.id === roomId);
   if (!user || !room || !room.members.includes(userId)) return sendJson(res, 400, { error: 'Unknown user or room, or the user is not in that room.' });
@@ -184,6 +206,21 @@ async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: Inc
     world.onCommandError?.(message);
     sendJson(res, 500, { error: 'The app failed to answer; the terminal shows its log.' });
   }
+}
+
+const clickSchema = z.object({ userId: z.string().min(1).max(100), postId: z.string().min(1).max(100), actionId: z.string().min(1).max(100) });
+
+async function clickButton(mattermost: MattermostChat, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req, 16 * 1024)).toString('utf8'));
+  } catch {
+    return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "postId", "actionId"}.' });
+  }
+  const parsed = clickSchema.safeParse(body);
+  if (!parsed.success) return sendJson(res, 400, { error: 'Invalid click: userId, postId and actionId are needed.' });
+  const refused = await mattermost.click(parsed.data.userId, parsed.data.postId, parsed.data.actionId);
+  return refused ? sendJson(res, 400, { error: refused }) : sendJson(res, 200, { ok: true });
 }
 
 /** Streams a request to the harness's endpoint server and its answer back, unchanged. */

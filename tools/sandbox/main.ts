@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { redactStructured, redactText } from '../../src/core/redact';
 import { AppsEngineHarness, type LogRecord, type RoomFixture, type UserFixture } from '../harness';
-import { createChatServer, listen, type ChatWorld } from './chat-server';
+import { newSealingKey } from '../../src/core/sealing';
+import { createChatServer, listen, MATTERMOST_SERVICE_PATH, type ChatWorld } from './chat-server';
+import { MattermostChat } from './mattermost-chat';
+import { startMattermostWorld } from './mattermost-world';
 import { startDemoProvider } from './demo-provider';
 import { openHostWarning, parseOptions, USAGE, UsageError, type LocalOptions } from './options';
 
@@ -112,19 +115,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
     stoppers.push(() => new Promise((resolve) => server.close(resolve)));
     const publicUrl = options.publicUrl || `http://${options.host}:${port}`;
     const redirectUri = `${publicUrl}/api/apps/public/${manifest.id}/complete`;
+    // The Mattermost service sits behind the same address, under its own path.
+    const mattermostBase = `${publicUrl}${MATTERMOST_SERVICE_PATH}`;
+    const mattermostRedirectUri = `${mattermostBase}/complete`;
 
     // The demo provider's port next, for the same reason; the app is configured for it once installed.
     let settings: Record<string, unknown>;
     if (options.realProvider) {
       settings = options.realProvider;
     } else {
-      const secret = demoClientSecret(options.dataDir);
+      const secret = persistedSecret(options.dataDir, 'demo-client.json');
       const provider = await step(`Starting the demo authorization server on port ${options.providerPort}`, () =>
         startDemoProvider({
           port: options.providerPort,
           host: options.host,
           dataDir: options.dataDir ? join(options.dataDir, 'demo-provider') : undefined,
-          clients: [{ clientId: DEMO_CLIENT_ID, clientSecret: secret, redirectUris: [redirectUri] }],
+          clients: [{ clientId: DEMO_CLIENT_ID, clientSecret: secret, redirectUris: [redirectUri, mattermostRedirectUri] }],
           accessTokenTtlSeconds: options.tokenTtlSeconds,
         }),
       );
@@ -162,10 +168,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
       for (const [id, value] of ordered) await harness.setSetting(appId, id, value);
     });
 
-    if (options.realProvider) out.log(`Register this redirect URI at your provider: ${redirectUri}`);
+    // Mattermost: the stand-in for a Mattermost server (none can run here) and the service, the same provider.
+    const mattermost = await step('Starting the Mattermost stand-in and service', () =>
+      startMattermostWorld({
+        host: options.host,
+        publicBase: mattermostBase,
+        allowHttpLoopback: settings.allow_http_loopback === true,
+        providers: async () => [providerEntryOf(settings)],
+        sqlitePath: options.dataDir ? join(options.dataDir, 'mattermost.sqlite') : undefined,
+        tokenKey: persistedSecret(options.dataDir, 'mattermost-token-key.json', newSealingKey, 'tokenKey'),
+      }),
+    );
+    stoppers.push(() => mattermost.close());
+    world.mattermost = new MattermostChat(mattermost);
+
+    if (options.realProvider) out.log(`Register these redirect URIs at your provider: ${redirectUri} (Rocket.Chat) and ${mattermostRedirectUri} (Mattermost)`);
     out.log(`Storage: ${options.dataDir ? `${options.dataDir} (connections survive a restart)` : 'in memory'}`);
     if (hostWarning) out.error(`\n${hostWarning}`);
-    out.log(`\nOAuth Connector is running: open ${publicUrl}\nType /oauth connect in the chat. Ctrl+C stops it.`);
+    out.log(
+      `\nOAuth Connector is running: open ${publicUrl}\nType /oauth connect in the chat; the page's Platform menu switches between Rocket.Chat and Mattermost (a stand-in for a Mattermost server). Ctrl+C stops it.`,
+    );
 
     await stopping;
     out.log('Stopping…');
@@ -200,15 +222,24 @@ async function buildPackage(projectDir: string, signal: AbortSignal): Promise<st
   return join(projectDir, 'dist', `${manifest.nameSlug}_${manifest.version}.zip`);
 }
 
-/** The demo client's secret: made once per data folder (0600), or per run in memory. Never printed. */
-function demoClientSecret(dataDir: string | undefined): string {
-  if (!dataDir) return randomBytes(24).toString('base64url');
-  const file = join(dataDir, 'demo-client.json');
-  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { clientSecret: string }).clientSecret;
-  const clientSecret = randomBytes(24).toString('base64url');
-  writeFileSync(file, JSON.stringify({ clientSecret }), { mode: 0o600 });
+/** A secret made once per data folder (0600), or per run in memory: the demo client's, the Mattermost sealing key. Never printed. */
+function persistedSecret(dataDir: string | undefined, name: string, make = () => randomBytes(24).toString('base64url'), field = 'clientSecret'): string {
+  if (!dataDir) return make();
+  const file = join(dataDir, name);
+  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>)[field];
+  const secret = make();
+  writeFileSync(file, JSON.stringify({ [field]: secret }), { mode: 0o600 });
   chmodSync(file, 0o600);
-  return clientSecret;
+  return secret;
+}
+
+/** The Rocket.Chat slot-1 settings as a Mattermost configuration's provider entry: the same fields. */
+function providerEntryOf(settings: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(settings)
+      .filter(([key]) => key.startsWith('provider1_'))
+      .map(([key, value]) => [key.slice('provider1_'.length), value]),
+  );
 }
 
 /**

@@ -30,6 +30,12 @@ export interface MattermostWorldOptions {
   /** An existing stand-in (npm start's); a new one otherwise. */
   standIn?: MattermostStandIn;
   host?: string;
+  /** Where Mattermost and browsers reach the service (a proxy in front of it); the instance's own address by default. */
+  publicBase?: string;
+  /** Keep the SQLite file here (npm start's data folder) instead of a temporary folder. */
+  sqlitePath?: string;
+  /** The token sealing key to use (kept with the data); a new one by default. */
+  tokenKey?: string;
 }
 
 export interface ServiceInstance {
@@ -42,8 +48,10 @@ export interface ServiceInstance {
 export interface MattermostWorld {
   standIn: MattermostStandIn;
   team: { id: string; name: string };
-  people: Record<'alice' | 'bob' | 'ada', { id: string; username: string }>;
+  people: Record<'alice' | 'bob' | 'ada', { id: string; username: string; name: string; admin: boolean }>;
   channels: Record<'town' | 'bobs', string>;
+  /** Who is in which channel, for a chat page. */
+  channelMembers: Record<'town' | 'bobs', string[]>;
   commandToken: string;
   /** Where Mattermost and browsers reach the service: the one instance, or the front of several. */
   publicBase: string;
@@ -55,24 +63,24 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
   const host = options.host ?? '127.0.0.1';
   const ownStandIn = !options.standIn;
   const standIn = options.standIn ?? (await MattermostStandIn.start({ host, allowedUntrustedInternalConnections: [host] }));
-  const team = standIn.addTeam({ name: `team${Math.random().toString(36).slice(2, 8)}`, displayName: 'Demo team' });
-  const alice = standIn.addUser({ username: `alice${suffix()}`, firstName: 'Alice', lastName: 'Liddell', locale: 'en', teams: [team.id] });
-  const bob = standIn.addUser({ username: `bob${suffix()}`, firstName: 'Bob', locale: 'de', teams: [team.id] });
-  const ada = standIn.addUser({ username: `ada${suffix()}`, firstName: 'Ada', roles: 'system_user system_admin', teams: [team.id] });
+  const team = standIn.addTeam({ name: 'demo', displayName: 'Demo team' });
+  const alice = standIn.addUser({ username: 'alice', firstName: 'Alice', lastName: 'Liddell', locale: 'en', teams: [team.id] });
+  const bob = standIn.addUser({ username: 'bob', firstName: 'Bob', locale: 'de', teams: [team.id] });
+  const ada = standIn.addUser({ username: 'ada', firstName: 'Ada', roles: 'system_user system_admin', teams: [team.id] });
   const town = standIn.addChannel(team.id, { name: 'town-square', displayName: 'Town Square', members: [alice.id, bob.id, ada.id] });
   const bobs = standIn.addChannel(team.id, { name: 'bobs-corner', displayName: "Bob's corner", members: [bob.id] });
-  const bot = standIn.addBot({ username: `oauth${suffix()}`, owner: ada.id, displayName: 'OAuth' });
+  const bot = standIn.addBot({ username: 'oauth', owner: ada.id, displayName: 'OAuth' });
 
   // Each instance listens before its configuration exists: its address is part of it. Several
   // instances sit behind one public address, as behind a load balancer, taking requests in turn.
   const servers = await Promise.all(Array.from({ length: options.instances ?? 1 }, () => listening(host)));
   const bases = servers.map(({ server }) => `http://${host}:${(server.address() as AddressInfo).port}`);
   const front = bases.length > 1 ? await roundRobin(host, bases) : undefined;
-  const publicBase = front?.base ?? bases[0];
+  const publicBase = options.publicBase ?? front?.base ?? bases[0];
   const command = standIn.addCommand(ada.id, { team_id: team.id, trigger: 'oauth', url: `${publicBase}${COMMAND_PATH}`, auto_complete: true });
   const providers = await options.providers([`${publicBase}${COMPLETE_PATH}`]);
-  const folder = options.databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'oauth-mattermost-'));
-  const tokenKey = newSealingKey();
+  const folder = options.databaseUrl || options.sqlitePath ? undefined : mkdtempSync(join(tmpdir(), 'oauth-mattermost-'));
+  const tokenKey = options.tokenKey ?? newSealingKey();
   const logger = options.logger ?? silentLogger;
 
   const instances: ServiceInstance[] = [];
@@ -86,7 +94,7 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
         tokenKey,
         allowHttpLoopback: options.allowHttpLoopback ?? true,
         databaseUrl: options.databaseUrl,
-        sqlitePath: folder && join(folder, 'oauth.sqlite'),
+        sqlitePath: options.sqlitePath ?? (folder && join(folder, 'oauth.sqlite')),
         providers,
       },
       {},
@@ -102,11 +110,12 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
     standIn,
     team: { id: team.id, name: team.name },
     people: {
-      alice: { id: alice.id, username: alice.username },
-      bob: { id: bob.id, username: bob.username },
-      ada: { id: ada.id, username: ada.username },
+      alice: { id: alice.id, username: alice.username, name: 'Alice Liddell', admin: false },
+      bob: { id: bob.id, username: bob.username, name: 'Bob (Deutsch)', admin: false },
+      ada: { id: ada.id, username: ada.username, name: 'Ada (system admin)', admin: true },
     },
     channels: { town: town.id, bobs: bobs.id },
+    channelMembers: { town: [alice.id, bob.id, ada.id], bobs: [bob.id] },
     commandToken: command.token,
     publicBase,
     instances,
@@ -118,11 +127,6 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
       if (folder) rmSync(folder, { recursive: true, force: true });
     },
   };
-}
-
-/** Mattermost usernames are unique per server: a world on a shared stand-in gets its own. */
-function suffix(): string {
-  return Math.random().toString(36).slice(2, 6);
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;

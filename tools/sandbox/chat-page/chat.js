@@ -1,10 +1,14 @@
-// The local chat page: pick a user and a room, type slash commands, read what the app answers.
-// Messages are polled from /api/chat/messages; UI Kit blocks are rendered as the chat would.
+// The local chat page: pick a platform, a user and a room, type slash commands, read what the app
+// answers. Messages are polled from /api/chat/messages; Rocket.Chat's UI Kit blocks and Mattermost's
+// attachments are rendered as each chat would (a Mattermost button is clicked through the stand-in).
 'use strict';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 let state = { users: [], rooms: [], demoAccounts: [] };
+let platforms = ['rocketchat'];
+let platform = params.get('platform') === 'mattermost' ? 'mattermost' : 'rocketchat';
+const PLATFORM_NAMES = { rocketchat: 'Rocket.Chat', mattermost: 'Mattermost (stand-in)' };
 // The server's run (a new one each time npm start starts) and the last message number seen in it:
 // a number from another run means nothing, so the server sends everything when the run changed.
 let run = null;
@@ -16,7 +20,9 @@ let generation = 0;
 
 async function init() {
   try {
-    state = await getJson('/api/chat/state');
+    platforms = (await getJson('/api/chat/state')).platforms || ['rocketchat'];
+    if (!platforms.includes(platform)) platform = 'rocketchat';
+    state = await getJson(`/api/chat/state?platform=${platform}`);
     offline(null);
   } catch (error) {
     offline(error);
@@ -24,14 +30,15 @@ async function init() {
     return;
   }
   fill(
-    $('user'),
-    state.users.map((u) => [u.id, `${u.name} (@${u.username})${u.admin ? ' · admin' : ''}`]),
-    params.get('user'),
+    $('platform'),
+    platforms.map((p) => [p, PLATFORM_NAMES[p] || p]),
+    platform,
   );
-  fillRooms(params.get('room'));
+  fillUsers();
   if (state.demoAccounts.length) {
     $('hint').textContent = `Demo provider accounts: ${state.demoAccounts.map((a) => a.id).join(', ')} (password: demo).`;
   }
+  $('platform').addEventListener('change', switchPlatform);
   $('user').addEventListener('change', () => {
     fillRooms();
     restart();
@@ -39,6 +46,30 @@ async function init() {
   $('room').addEventListener('change', render);
   $('composer').addEventListener('submit', send);
   restart();
+}
+
+/** Another platform: its own people and rooms, and what they were told there. */
+async function switchPlatform() {
+  platform = $('platform').value;
+  try {
+    state = await getJson(`/api/chat/state?platform=${platform}`);
+    offline(null);
+  } catch (error) {
+    offline(error);
+    return;
+  }
+  run = null;
+  fillUsers();
+  restart();
+}
+
+function fillUsers() {
+  fill(
+    $('user'),
+    state.users.map((u) => [u.id, `${u.name} (@${u.username})${u.admin ? ' · admin' : ''}`]),
+    params.get('user'),
+  );
+  fillRooms(params.get('room'));
 }
 
 /** A JSON answer, or an error saying what went wrong: the server's own words, or that it is not answering. */
@@ -87,7 +118,7 @@ async function poll() {
   const current = generation;
   const user = $('user').value;
   try {
-    const query = new URLSearchParams({ userId: user, after: String(seen), run: run ?? '' });
+    const query = new URLSearchParams({ platform, userId: user, after: String(seen), run: run ?? '' });
     const answer = await getJson(`/api/chat/messages?${query}`);
     if (current !== generation) return;
     offline(null);
@@ -127,7 +158,7 @@ async function send(event) {
     await getJson('/api/chat/command', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: $('user').value, roomId, text }),
+      body: JSON.stringify({ platform, userId: $('user').value, roomId, text }),
     });
   } catch (error) {
     shown.push({ seq: -1, kind: 'system', roomId, text: error.message });
@@ -158,7 +189,45 @@ function renderMessage(message) {
   item.append(meta);
   if (Array.isArray(message.blocks) && message.blocks.length) item.append(...message.blocks.map(renderBlock).filter(Boolean));
   else item.append(markdown(message.text || '', 'section'));
+  for (const attachment of message.attachments || []) item.append(...renderAttachment(attachment, message));
   return item;
+}
+
+/** A Mattermost attachment: its text, its footer, and buttons that are clicked through the stand-in. */
+function renderAttachment(attachment, message) {
+  const parts = [];
+  if (attachment.text) parts.push(markdown(attachment.text, 'section'));
+  if (attachment.footer) {
+    const context = element('div', 'context');
+    context.append(markdown(attachment.footer, 'span'));
+    parts.push(context);
+  }
+  if (attachment.actions && attachment.actions.length) {
+    const actions = element('div', 'actions');
+    for (const action of attachment.actions) {
+      const button = element('button', `button ${action.style || ''}`);
+      button.type = 'button';
+      button.textContent = action.name;
+      button.dataset.actionId = action.id;
+      button.addEventListener('click', () => click(message, action));
+      actions.append(button);
+    }
+    parts.push(actions);
+  }
+  return parts;
+}
+
+async function click(message, action) {
+  try {
+    await getJson('/api/chat/action', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: $('user').value, postId: message.postId, actionId: action.id }),
+    });
+  } catch (error) {
+    shown.push({ seq: -1, kind: 'system', roomId: message.roomId, text: error.message });
+    render();
+  }
 }
 
 function renderBlock(block) {
@@ -189,6 +258,8 @@ function markdown(text, className) {
   const node = element(className === 'span' ? 'span' : 'div', className === 'span' ? '' : className);
   const escaped = text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
   node.innerHTML = escaped
+    // Mattermost's links, [label](https://…): only http(s), opened in a new tab without a referrer.
+    .replace(/\[([^\]\n]+)\]\((https?:\/\/[^)\s]+)\)/g, '<a href="$2" target="_blank" rel="noopener noreferrer">$1</a>')
     .replace(/`([^`]+)`/g, '<code>$1</code>')
     .replace(/\*([^*\n]+)\*/g, '<strong>$1</strong>')
     .replace(/(^|\s)_([^_\n]+)_/g, '$1<em>$2</em>')
