@@ -78,7 +78,10 @@ export class MattermostService {
   }
 
   private async route(method: string, url: URL, request: IncomingMessage): Promise<WebAnswer> {
-    switch (url.pathname) {
+    // Behind a reverse proxy under a path (https://example.com/oauth), the routes are below it.
+    const basePath = new URL(this.options.config.publicBaseUrl).pathname.replace(/\/+$/, '');
+    if (basePath && !url.pathname.startsWith(`${basePath}/`)) return bare(404);
+    switch (url.pathname.slice(basePath.length)) {
       case COMMAND_PATH:
         return method === 'POST' ? this.command(await readBody(request), request.headers.authorization) : bare(405, ['POST']);
       case ACTION_PATH:

@@ -4,6 +4,9 @@
  * server/public/model/integration_action.go); `@mattermost/types` has no type for the slash-command
  * form or the action request, so they are defined here.
  */
+import type { PostAction } from '@mattermost/types/integration_actions';
+import type { CommandResponse as MattermostCommandResponse } from '@mattermost/types/integrations';
+import type { MessageAttachment } from '@mattermost/types/message_attachments';
 import * as z from 'zod/mini';
 import '../core/zod-messages';
 
@@ -43,35 +46,32 @@ export const actionRequest = z.object({
 });
 export type ActionRequest = z.infer<typeof actionRequest>;
 
-/** A button on a post (model.PostAction): the server keeps `integration` and strips it from what clients see. */
-export interface PostActionButton {
+/**
+ * A button on a post: what clients see (`PostAction`), and the `integration` the server keeps and
+ * strips from what it sends them (model.PostAction), which @mattermost/types leaves out.
+ */
+export type PostActionButton = PostAction & {
   id: string;
-  name: string;
   type: 'button';
   style?: 'default' | 'primary' | 'danger';
   integration: { url: string; context: Record<string, unknown> };
-}
+};
 
-/** A message attachment (model.SlackAttachment), as far as the service uses it. */
-export interface Attachment {
-  text?: string;
-  footer?: string;
-  actions?: PostActionButton[];
-}
+/** A message attachment (model.SlackAttachment) with the service's buttons. */
+export type Attachment = Omit<MessageAttachment, 'actions'> & { actions?: PostActionButton[] };
 
 /**
  * A command response (model.CommandResponse). `@mattermost/types` declares every field required
  * and `channel_id` wrongly, so the service writes its own partial shape. Ephemeral: only the user
  * who typed the command sees it; `in_channel` would post it as that user, never wanted here.
  */
-export interface CommandResponse {
+export type CommandResponse = Partial<Pick<MattermostCommandResponse, 'skip_slack_parsing'>> & {
   response_type: 'ephemeral';
-  text: string;
+  text: MattermostCommandResponse['text'];
   attachments?: Attachment[];
   /** Further replies of the same command, shown after the first (model.CommandResponse.ExtraResponses). */
   extra_responses?: CommandResponse[];
-  skip_slack_parsing?: boolean;
-}
+};
 
 /** The answer to a button click (model.PostActionIntegrationResponse): it has no redirect, only text. */
 export interface ActionResponse {
