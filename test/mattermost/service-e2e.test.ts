@@ -240,6 +240,36 @@ describe('the Mattermost service through a stand-in for a Mattermost server (whi
     expect(madeUp.status).toBe(403);
   });
 
+  it('a grant the provider ends while the user is away: one direct message from the bot with a working Connect button', async () => {
+    await oauth('bob', 'revoke demo');
+    await connect('bob', 'approve', 'bob');
+    const tokens = (await storedTokens('bob'))!;
+    // The grant ends at the provider (RFC 7009): its refresh token dies with it.
+    const revoked = await fetch(provider.endpoints.revocation, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${DEMO_CLIENT.clientId}:${DEMO_CLIENT.clientSecret}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ token: tokens.refreshToken!, token_type_hint: 'refresh_token' }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 4100));
+    const before = world.standIn.directMessages(world.people.bob.id).length;
+    await oauth('bob', 'whoami demo');
+    await oauth('bob', 'whoami demo');
+    const told = world.standIn.directMessages(world.people.bob.id).slice(before);
+    expect(told.map(textOfPost)).toEqual([expect.stringContaining('Deine Verbindung zu Demo ist beendet')]);
+    expect((await oauth('bob', 'status')).text).toContain('Demo: muss neu verbunden werden');
+    // The button in the direct message is Bob's, and leads to his own link.
+    const [button] = buttonsOf(told[0]);
+    const click = await world.standIn.clickButton({ userId: world.people.bob.id, postId: button.postId, actionId: button.id });
+    expect(click.status).toBe(200);
+    expect(click.ephemeral.map((post) => post.message).join('\n')).toMatch(/\/connect\?link=/);
+    const stolen = await world.standIn.clickButton({ userId: world.people.alice.id, postId: button.postId, actionId: button.id });
+    expect(stolen.ephemeral.map((post) => post.message).join('\n')).not.toMatch(/\/connect\?link=/);
+  });
+
   it('revoke: the provider reports the tokens inactive, and status says not connected', async () => {
     const tokens = (await storedTokens('alice'))!;
     expect((await oauth('alice', 'revoke demo')).text).toContain('Disconnected from Demo');
