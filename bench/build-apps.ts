@@ -91,7 +91,7 @@ export function buildEngineBaseline(outDir: string): Promise<string> {
       nameSlug: 'engine-baseline',
       classFile: 'EngineBaselineApp.ts',
       description: 'A command and an endpoint that do nothing, for the bench',
-      permissions: ['slashcommand', 'api'].map((name) => ({ name })),
+      permissions: ['slashcommand', 'api', 'networking'].map((name) => ({ name })),
     },
     outDir,
   );

@@ -53,6 +53,8 @@ export interface FlowFigures {
   /** The engine-baseline requests alone, by kind. */
   engineCommand: number[];
   engineGet: number[];
+  /** The engine's HTTP bridge, per call: a GET through it on the engine-baseline app, less a GET that makes none and the provider's time. */
+  httpBridge: number[];
   problems: string[];
 }
 
@@ -107,7 +109,7 @@ async function oneFlow(world: BenchWorld): Promise<TimedFlow> {
 }
 
 /** The engine's cost of the same four requests, each answered by an app that does nothing. */
-async function engineRequests(world: BenchWorld): Promise<Record<FlowStep, number> & { total: number }> {
+async function engineRequests(world: BenchWorld): Promise<Record<FlowStep, number> & { total: number; httpBridge: number }> {
   const { harness } = world;
   const browser = new AppBrowser();
   const noop = harness.publicUrl(BENCH_APP_IDS.baseline, 'noop');
@@ -119,11 +121,30 @@ async function engineRequests(world: BenchWorld): Promise<Record<FlowStep, numbe
     (await browser.fetch(noop, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `confirm=${'x'.repeat(43)}` })).text(),
   );
   const last = await timed(get);
-  return { command: command.ms, page: first.ms, button: post.ms, callback: last.ms, total: command.ms + first.ms + post.ms + last.ms };
+  // One GET through the engine's HTTP bridge to the provider (via the timing proxy), less a GET
+  // that makes none, less the provider's own time: what the bridge costs a call.
+  world.demoProxy.take();
+  const viaBridge = await timed(async () =>
+    (
+      await browser.fetch(
+        `${harness.publicUrl(BENCH_APP_IDS.baseline, 'http-once')}?url=${encodeURIComponent(`${world.demo.issuer}/.well-known/openid-configuration`)}`,
+      )
+    ).text(),
+  );
+  const bridged = world.demoProxy.take();
+  const plain = await timed(get);
+  return {
+    command: command.ms,
+    page: first.ms,
+    button: post.ms,
+    callback: last.ms,
+    total: command.ms + first.ms + post.ms + last.ms,
+    httpBridge: viaBridge.ms - plain.ms - bridged.ms,
+  };
 }
 
 export async function measureFlows(world: BenchWorld, options: { warmup: number; runs: number }): Promise<FlowFigures> {
-  const figures: FlowFigures = { samples: [], engineCommand: [], engineGet: [], problems: [] };
+  const figures: FlowFigures = { samples: [], engineCommand: [], engineGet: [], httpBridge: [], problems: [] };
   for (let i = 0; i < options.warmup + options.runs; i++) {
     let flow: TimedFlow;
     try {
@@ -142,6 +163,7 @@ export async function measureFlows(world: BenchWorld, options: { warmup: number;
     figures.samples.push({ ...times, engine: engine.total, appShare: flow.appRequests - flow.providerInApp - engine.total, stepShares });
     figures.engineCommand.push(engine.command);
     figures.engineGet.push(engine.page, engine.callback);
+    figures.httpBridge.push(engine.httpBridge);
   }
   return figures;
 }

@@ -64,6 +64,7 @@ export function summarize(results: BenchResults) {
     flow_runs: flows.samples.length,
     engine_command_p50_ms: ms(flows.engineCommand),
     engine_request_p50_ms: ms(flows.engineGet),
+    engine_http_bridge_p50_ms: ms(flows.httpBridge),
     refresh_requests_100_concurrent: burst.tokenRequests,
     refresh_getters_with_token: burst.succeeded,
     refresh_burst_ms: Math.round(burst.ms),
@@ -72,6 +73,15 @@ export function summarize(results: BenchResults) {
     install_enable_delta_ms: pairedDelta(installs.ours, installs.builtin),
     install_rounds: installs.ours.length,
     package_bytes: results.packageBytes,
+  };
+  // The app's share less what its calls to the server cost the engine: each HTTP call to the provider
+  // what the bridge costs one (engine-baseline), each other call one round trip. Calls the app makes
+  // together are counted as if made one after another, so this is the least the app's code can cost.
+  const bridge = median(flows.httpBridge);
+  const calls = (s: FlowFigures['samples'][number]) => s.providerCalls * bridge + (s.roundTrips - s.providerCalls) * summary.round_trip_ms;
+  const appCode = {
+    flow_calls_cost_p50_ms: flow(calls),
+    flow_app_code_p50_ms: flow((s) => s.appShare - calls(s)),
   };
   const targets = {
     getter: summary.getter_ratio_vs_builtin >= TARGETS.ratio,
@@ -84,6 +94,7 @@ export function summarize(results: BenchResults) {
   const cpu = cpus();
   return {
     ...summary,
+    ...appCode,
     targets_met: targets,
     machine: {
       cpu_model: cpu[0]?.model ?? 'unknown',
@@ -160,7 +171,8 @@ export function table(s: Summary): string {
     ...rows,
     `    by request: command ${shares.command} ms, page ${shares.page} ms, button ${shares.button} ms, callback ${shares.callback} ms`,
     `    it holds the app's code and its ${s.flow_round_trips} calls to the server through the runtime (${s.flow_provider_calls} of them HTTP to the provider);`,
-    `    one call costs ${s.round_trip_ms} ms in a loop inside an app (a built-in getter call)`,
+    `    one call costs ${s.round_trip_ms} ms in a loop inside an app (a built-in getter call), an HTTP call through the engine's bridge ${s.engine_http_bridge_p50_ms} ms`,
+    `    beyond the provider's time (engine-baseline): those calls cost the engine ${s.flow_calls_cost_p50_ms} ms a flow; the app's own code at least ${s.flow_app_code_p50_ms} ms`,
     '',
     `Getters: ${s.getter_samples} samples of ${s.getter_loop.toLocaleString('en')} calls each, timed inside each app's Deno process, median. Token command: /oauth token demo`,
     `against the built-in sample's /sample-oauth token, ${s.token_command_runs} runs each timed from the harness, alternating. Install: ${s.install_rounds} fresh harnesses.`,
