@@ -68,18 +68,20 @@ describe('the refresh lease without compare-and-set (Fischer’s timed mutual ex
   });
 
   it('is not taken while a live claim of another owner is in the register, and is again once that claim expires', async () => {
+    // A settle time well above what a loaded CI machine adds between a read and a write: under half
+    // of it, an acquirer does not take itself for a stalled one and step back (register-lease.ts).
     const register = sharedRegister(0);
-    const first = new RegisterLease(register, { clock: systemClock, settleMs: 10 });
-    const handle = await first.acquire('k', 40);
+    const first = new RegisterLease(register, { clock: systemClock, settleMs: 100 });
+    const handle = await first.acquire('k', 400);
     expect(handle).toBeDefined();
-    const other = new RegisterLease(register, { clock: systemClock, settleMs: 10 });
-    expect(await other.acquire('k', 40)).toBeUndefined();
-    await pause(50);
-    const after = await other.acquire('k', 40);
+    const other = new RegisterLease(register, { clock: systemClock, settleMs: 100 });
+    expect(await other.acquire('k', 400)).toBeUndefined();
+    await pause(450);
+    const after = await other.acquire('k', 400);
     expect(after).toBeDefined();
     // The first owner's late release frees nothing it no longer holds.
     await handle!.release();
-    expect(await first.acquire('k', 40)).toBeUndefined();
+    expect(await first.acquire('k', 400)).toBeUndefined();
   });
 
   it('an instance stalled between reading and writing longer than half the settle time steps back: never two holders, and its claim lapses soon', async () => {
