@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { measureAppCode } from './app-code';
 import { buildBenchZips } from './build-apps';
 import { measureFlows } from './flow';
 import { measureGetters } from './getter';
@@ -33,6 +34,7 @@ const PLAN = {
   getters: { samples: 11, loop: 2000 },
   commands: { warmup: 10, runs: 100 },
   flows: { warmup: 3, runs: 30 },
+  appCode: { warmup: 50, runs: 300 },
   installRounds: 5,
 };
 
@@ -59,11 +61,13 @@ async function main(): Promise<number> {
     await world.stop();
   }
   // Each install round needs a harness of its own: the engine's AppManager is one per process.
+  const appCode = await measureAppCode(PLAN.appCode);
   const installs = await measureInstalls({ ours: zips.product.path, builtin: zips.builtin }, PLAN.installRounds);
 
-  const problems = [measured.getters, measured.commands, measured.flows, measured.burst].flatMap((figures) => figures.problems).concat(logged);
+  const problems = [measured.getters, measured.commands, measured.flows, measured.burst, appCode].flatMap((figures) => figures.problems).concat(logged);
   const summary = summarize({
     ...measured,
+    appCode,
     installs,
     packageBytes: zips.product.bytes,
     runtime: { appsEngine: versionOf('@rocket.chat/apps-engine'), deno: versionOf('deno'), loadAtStart },
