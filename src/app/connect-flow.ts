@@ -89,8 +89,11 @@ export async function confirmConnect(app: AppRequest, request: WebRequest): Prom
   if (!form.success || !secret || !sameSecret(confirmationOf(secret, linkId), form.data.confirm)) {
     return htmlPage({ status: 403, tone: 'err', title: t('page_title_error'), message: t('page_stale_confirmation'), hint: t('page_close'), language });
   }
+  // Two browsers pressing Continue at once both saw the link unclaimed: only the claim that holds goes on.
+  if (!link.browserBinding && !(await app.links.claim(linkId, link, browserBindingOf(secret)))) {
+    return htmlPage({ status: 403, tone: 'err', title: t('page_title_error'), message: t('page_link_claimed'), hint: t('page_close'), language });
+  }
   try {
-    if (!link.browserBinding) await app.links.claim(linkId, link, browserBindingOf(secret));
     const start = await app.connector.beginAuthorization(link.userId, link.providerId, {
       context: { roomId: link.roomId, linkId },
       browserSecret: secret,

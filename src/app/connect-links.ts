@@ -30,8 +30,11 @@ export interface ConnectLink {
 export interface ConnectLinkStore {
   /** Stores a new link, removing the user's oldest ones for this provider beyond the limit; answers the ids removed. */
   create(linkId: string, link: ConnectLink): Promise<string[]>;
-  /** Binds the link to the browser that pressed Continue first. */
-  claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<void>;
+  /**
+   * Binds the link to the browser that pressed Continue first; answers whether this browser holds it
+   * now (false when another browser's claim came first, or the link is gone).
+   */
+  claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<boolean>;
   peek(linkId: string): Promise<ConnectLink | undefined>;
   take(linkId: string): Promise<ConnectLink | undefined>;
 }

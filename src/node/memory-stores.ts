@@ -66,8 +66,11 @@ export class MemoryConnectLinks implements ConnectLinkStore {
     return surplus;
   }
 
-  async claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<void> {
-    if (this.links.has(linkId)) this.links.set(linkId, { ...link, browserBinding });
+  async claim(linkId: string, _link: ConnectLink, browserBinding: string): Promise<boolean> {
+    const held = this.links.get(linkId);
+    if (!held || held.expiresAt <= this.now()) return false;
+    if (held.browserBinding === undefined) this.links.set(linkId, { ...held, browserBinding });
+    return this.links.get(linkId)!.browserBinding === browserBinding;
   }
 
   async peek(linkId: string): Promise<ConnectLink | undefined> {

@@ -80,8 +80,15 @@ export class ConnectLinks implements ConnectLinkStore {
   }
 
   /** Binds the link to the browser that pressed Continue first; later presses elsewhere are refused. */
-  claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<void> {
-    return this.records.update(linkId, { ...link, browserBinding }, [userGroup(link)]);
+  /**
+   * Persistence has no compare-and-set: the claim is written, then read back. Of two browsers
+   * pressing at once, the one whose write the read shows goes on; only writes and reads interleaved
+   * exactly (A writes, A reads, B writes, B reads) let both on, and then only the last one's pending
+   * state survives (one per link), so still only one browser can complete.
+   */
+  async claim(linkId: string, link: ConnectLink, browserBinding: string): Promise<boolean> {
+    await this.records.update(linkId, { ...link, browserBinding }, [userGroup(link)]);
+    return (await this.records.peek(linkId))?.browserBinding === browserBinding;
   }
 
   peek(linkId: string): Promise<ConnectLink | undefined> {

@@ -338,7 +338,9 @@ describe.each(backends)('the storage contract on $name', (backend) => {
       const link = linkOf(db.clock);
       await a.links.create('link-1', link);
       expect(await b.links.peek('link-1')).toEqual(link);
-      await b.links.claim('link-1', link, 'browser-1');
+      expect(await b.links.claim('link-1', link, 'browser-1')).toBe(true);
+      // A second browser pressing Continue on another instance: the first claim holds.
+      expect(await a.links.claim('link-1', link, 'browser-2')).toBe(false);
       expect(await a.links.peek('link-1')).toEqual({ ...link, browserBinding: 'browser-1' });
       expect(await a.links.take('link-1')).toEqual({ ...link, browserBinding: 'browser-1' });
       expect(await b.links.take('link-1')).toBeUndefined();
@@ -521,13 +523,15 @@ describe.each(sqlBackends)('what only a database has, on $name', (backend) => {
     expect(await raw.linkIds()).toEqual([]);
   });
 
-  it('lets only the first browser claim a link (the memory store lets a later claim replace it)', async () => {
+  it('lets only the first browser claim a link, and tells each claimant whether it holds it', async () => {
     const storage = await db.open();
     const link = linkOf(db.clock);
     await storage.links.create('link-1', link);
-    await storage.links.claim('link-1', link, 'first-browser');
-    await storage.links.claim('link-1', link, 'second-browser');
+    expect(await storage.links.claim('link-1', link, 'first-browser')).toBe(true);
+    expect(await storage.links.claim('link-1', link, 'second-browser')).toBe(false);
+    expect(await storage.links.claim('link-1', link, 'first-browser')).toBe(true);
     expect((await storage.links.peek('link-1'))?.browserBinding).toBe('first-browser');
+    expect(await storage.links.claim('no-such-link', link, 'first-browser')).toBe(false);
   });
 });
 

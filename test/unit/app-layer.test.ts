@@ -156,4 +156,22 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     const [after] = await p.command('status');
     expect(textOf(after)).toContain(translator('en')('status_not_connected', { provider: 'Acme' }));
   });
+
+  it('lets one of two browsers pressing Continue at the same moment go on; the other is told the link is taken', async () => {
+    const p = platform();
+    const [reply] = await p.command('connect');
+    const link = new URL(reply.buttons![0].url).searchParams.get('link')!;
+    const press = async () => {
+      const page = await showConnectPage(p.app(), { query: { link }, headers: {} });
+      const cookie = page.headers['set-cookie'].split(';')[0];
+      const confirm = /name="confirm" value="([^"]+)"/.exec(page.body)![1];
+      return { cookie, confirm };
+    };
+    const [one, two] = await Promise.all([press(), press()]);
+    const answers = await Promise.all(
+      [one, two].map(({ cookie, confirm }) => confirmConnect(p.app(), { query: { link }, headers: { cookie }, content: `confirm=${confirm}` })),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([303, 403]);
+    expect(answers.find((a) => a.status === 403)!.body).toContain(translator('de')('page_link_claimed'));
+  });
 });

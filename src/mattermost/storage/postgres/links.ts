@@ -47,14 +47,16 @@ export class PostgresConnectLinks implements ConnectLinkStore {
     });
   }
 
-  /** The first browser to press Continue keeps the link: a later claim changes nothing. */
-  async claim(linkId: string, _link: ConnectLink, browserBinding: string): Promise<void> {
-    if (!storable(linkId, browserBinding)) return;
-    await this.pool.query('UPDATE connect_links SET browser_binding = $1 WHERE link_id = $2 AND browser_binding IS NULL AND expires_at > $3', [
+  /** The first browser to press Continue keeps the link: a later claim changes nothing, and says so. */
+  async claim(linkId: string, _link: ConnectLink, browserBinding: string): Promise<boolean> {
+    if (!storable(linkId, browserBinding)) return false;
+    const bound = await this.pool.query('UPDATE connect_links SET browser_binding = $1 WHERE link_id = $2 AND browser_binding IS NULL AND expires_at > $3', [
       browserBinding,
       linkId,
       this.clock.now(),
     ]);
+    if (bound.rowCount === 1) return true;
+    return (await this.peek(linkId))?.browserBinding === browserBinding;
   }
 
   async peek(linkId: string): Promise<ConnectLink | undefined> {

@@ -49,8 +49,10 @@ export class SqliteConnectLinks implements ConnectLinkStore {
     return this.createAtomically(linkId, link);
   }
 
-  async claim(linkId: string, _link: ConnectLink, browserBinding: string): Promise<void> {
-    this.bind.run(browserBinding, linkId, this.clock.now());
+  /** The first browser to press Continue keeps the link: a later claim changes nothing, and says so. */
+  async claim(linkId: string, _link: ConnectLink, browserBinding: string): Promise<boolean> {
+    if (this.bind.run(browserBinding, linkId, this.clock.now()).changes === 1) return true;
+    return (await this.peek(linkId))?.browserBinding === browserBinding;
   }
 
   async peek(linkId: string): Promise<ConnectLink | undefined> {
