@@ -5,6 +5,7 @@
  * `short` (tokens of SHORT_TOKEN_TTL_S seconds, for a token that really expires). The app's calls
  * to `demo` go through a timing proxy, so a flow's provider time is known.
  */
+import { watchNotice } from '../test/support/eventually';
 import { AppsEngineHarness } from '../tools/harness';
 import type { TestAuthServer } from '../test/support/auth-servers';
 import { AppBrowser } from '../test/support/app-browser';
@@ -101,9 +102,13 @@ async function connect(harness: AppsEngineHarness, completeUrl: string, provider
   const browser = new AppBrowser();
   const atProvider = await browser.startConnect(await connectLinkFor(harness, WHERE, providerId));
   const callback = await authorizeAs(atProvider, { account: USER.username, redirectUriPrefix: completeUrl });
+  const notice = watchNotice(harness, USER.id);
   const page = await browser.fetch(callback);
   const html = await page.text();
   if (page.status !== 200 || !html.includes('Connected')) throw new Error(`connecting to ${providerId} ended with ${page.status}: ${html.slice(0, 200)}`);
+  // The notice follows the page; the next measurement must not meet it.
+  await notice.arrived();
+  harness.clearMessages();
 }
 
 /** Runs a bench command as the user and answers the one JSON object it replied with. */

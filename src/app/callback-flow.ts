@@ -40,7 +40,12 @@ const refusals = new LogThrottle();
 
 export async function completeConnect(app: AppRequest, request: WebRequest): Promise<WebAnswer> {
   try {
-    const { connection, pending } = await app.connector.completeAuthorization(request.query, { secret: browserSecretOf(request.headers) });
+    // Stored before the page says so; the account name is read after the page is answered (below).
+    const { connection, pending } = await app.connector.completeAuthorization(
+      request.query,
+      { secret: browserSecretOf(request.headers) },
+      { accountName: 'later' },
+    );
     // The link has done its job once a connection came of it: it and anything else it started are
     // gone. Independent of the user's language, so read together (each is a round trip on a runtime).
     const linkId = pending.context?.linkId;
@@ -49,8 +54,13 @@ export async function completeConnect(app: AppRequest, request: WebRequest): Pro
       linkId ? Promise.all([app.links.take(linkId), app.states.cancelLink(linkId)]) : undefined,
     ]);
     const provider = displayNameOf(app.config, connection.providerId);
-    const notice = connection.accountName ? t('notice_connected', { provider, account: connection.accountName }) : t('notice_connected_unnamed', { provider });
-    await tell(app, pending, { sections: [notice] });
+    // Nothing the page needs waits for the provider's profile: the browser is answered, then the
+    // account name is read and recorded, and the notice in the room names it.
+    app.afterAnswer(async () => {
+      const named = await app.connector.nameAccount(connection);
+      const notice = named.accountName ? t('notice_connected', { provider, account: named.accountName }) : t('notice_connected_unnamed', { provider });
+      await tell(app, pending, { sections: [notice] });
+    });
     return htmlPage({ status: 200, tone: 'ok', title: t('page_title_success'), message: t('page_success', { provider }), hint: t('page_close'), language });
   } catch (error) {
     return failed(app, error);

@@ -9,7 +9,7 @@ import type { StoredConnection } from '../core/ports';
 import { MetadataCache } from '../core/discovery';
 import type { RefreshFlights } from '../core/getter';
 import { systemClock, type Clock, type HttpTransport, type Lease, type TokenStore } from '../core/ports';
-import type { Logger } from '../core/redact';
+import { redactValue, type Logger } from '../core/redact';
 import { configuredProvider, displayNameOf, type AppConfig } from './config';
 import type { ConnectLinkStore, LinkedStateStore } from './connect-links';
 import { connectButton } from './connect-links';
@@ -52,6 +52,12 @@ export interface PlatformPorts {
   logger: Logger;
   people: People;
   notifier: Notifier;
+  /**
+   * Runs work after the request's answer (a notice that may follow a page). By default it simply
+   * runs on, detached, its failure logged; a platform whose log closes with the answer (Rocket.Chat's
+   * runtime keeps only what was logged before it) loses that line, never the work.
+   */
+  afterAnswer?: (work: () => Promise<void>) => void;
 }
 
 /** What one process keeps for all its requests: each issuer discovered once, each refresh made once. */
@@ -75,6 +81,8 @@ export interface AppRequest {
   notifier: Notifier;
   logger: Logger;
   clock: Clock;
+  /** Work that follows the answer (PlatformPorts.afterAnswer). */
+  afterAnswer(work: () => Promise<void>): void;
 }
 
 /** The core's own ports: all the token service needs (an app's other commands have no notifier to give). */
@@ -113,6 +121,11 @@ export function appRequest(config: AppConfig, ports: PlatformPorts, shared: Proc
     people: ports.people,
     notifier: ports.notifier,
     logger: ports.logger,
+    afterAnswer:
+      ports.afterAnswer ??
+      ((work) => {
+        void work().catch((error: unknown) => ports.logger.warn('Work after an answer failed', redactValue(error)));
+      }),
   };
   return app;
 }

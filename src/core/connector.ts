@@ -137,7 +137,16 @@ export class OAuthConnector {
    * Handles the provider's redirect: takes the state (single use), checks it, exchanges the code
    * and stores the tokens. Nothing is stored unless every step succeeded.
    */
-  async completeAuthorization(query: CallbackQuery, browser: { secret?: string } = {}): Promise<CompletedAuthorization> {
+  /**
+   * The provider's redirect back: the state taken, the code exchanged, the connection stored.
+   * `accountName: 'later'` stores it without reading the profile: the caller answers the browser
+   * first and then calls `nameAccount`, so the profile request is not on the page's critical path.
+   */
+  async completeAuthorization(
+    query: CallbackQuery,
+    browser: { secret?: string } = {},
+    options: { accountName?: 'now' | 'later' } = {},
+  ): Promise<CompletedAuthorization> {
     const {
       pending,
       configured: { provider, client },
@@ -163,7 +172,7 @@ export class OAuthConnector {
     ).catch((error: unknown) => {
       throw withRequest(error, pending);
     });
-    const accountName = await this.readAccountName(provider, tokens.accessToken);
+    const accountName = options.accountName === 'later' ? undefined : await this.readAccountName(provider, tokens.accessToken);
     const connection: StoredConnection = {
       userId: pending.userId,
       providerId: provider.id,
@@ -174,6 +183,22 @@ export class OAuthConnector {
     await this.options.tokens.put(connection);
     this.logger.info(`User ${pending.userId} connected to ${provider.id}`);
     return { connection, pending };
+  }
+
+  /**
+   * Reads the account name at the provider for a connection just stored without it, and records it
+   * (under the refresh's own exclusion, so a refresh meanwhile is never overwritten). Best effort:
+   * answers the connection with the name, or as it was when the provider did not tell it.
+   */
+  async nameAccount(connection: StoredConnection): Promise<StoredConnection> {
+    const { provider } = await this.provider(connection.providerId);
+    const accountName = await this.readAccountName(provider, connection.tokens.accessToken);
+    if (!accountName) return connection;
+    await this.getter.amend(connection.userId, connection.providerId, (current) =>
+      // Only the connection this flow made: not one replaced since by another connect.
+      current.connectedAt === connection.connectedAt ? { ...current, accountName } : current,
+    );
+    return { ...connection, accountName };
   }
 
   /** The stored connection, without refreshing; undefined when not connected. */

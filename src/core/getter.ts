@@ -48,6 +48,8 @@ export interface GetOptions {
 
 export class TokenGetter {
   private readonly inFlight: RefreshFlights;
+  /** Changes to a record's other fields under way, by (user, provider): a refresh waits for them. */
+  private readonly amending = new Map<string, Promise<unknown>>();
 
   constructor(private readonly options: TokenGetterOptions) {
     this.inFlight = options.flights ?? new Map();
@@ -62,12 +64,16 @@ export class TokenGetter {
     const stored = usableConnection(await this.options.tokens.get(userId, providerId), providerId);
     if (this.isUsable(stored, get)) return stored;
 
-    const key = `${userId}\u0000${providerId}`;
+    const key = flightKey(userId, providerId);
     let pending = this.inFlight.get(key);
     if (!pending) {
       // A forced refresh is satisfied by any refresh that happens after it was asked for.
       const wanted: GetOptions = get.refreshUnlessNot === true ? { refreshUnlessNot: stored.tokens.accessToken } : get;
-      pending = this.refreshUnderLease(userId, providerId, key, wanted).finally(() => this.inFlight.delete(key));
+      // A change to the record's other fields under way here finishes first (it writes the record
+      // too); waited for before the lease, which that change may be holding.
+      const amendment = this.amending.get(key)?.catch(() => undefined);
+      const refresh = () => this.refreshUnderLease(userId, providerId, key, wanted);
+      pending = (amendment ? amendment.then(refresh) : refresh()).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -98,6 +104,47 @@ export class TokenGetter {
       if (clock.now() >= deadline) {
         throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
       }
+    }
+  }
+
+  /**
+   * Changes what a stored connection says besides its tokens (the account name read after the page
+   * was answered) without losing a refresh: after any refresh in flight here, under the same lease
+   * as a refresh elsewhere, on the record read again. A refresh that starts meanwhile waits for it.
+   * Answers the record as stored after, or undefined when there is none (disconnected meanwhile),
+   * or when the lease stayed elsewhere for longer than a refresh may take (the change is skipped).
+   */
+  async amend(userId: string, providerId: string, change: (current: StoredConnection) => StoredConnection): Promise<StoredConnection | undefined> {
+    const key = flightKey(userId, providerId);
+    for (let prior = this.inFlight.get(key) ?? this.amending.get(key); prior; prior = this.inFlight.get(key) ?? this.amending.get(key)) {
+      await prior.catch(() => undefined);
+    }
+    const amended = this.underLease(key, async () => {
+      const current = await this.options.tokens.get(userId, providerId);
+      if (!current || current.lost) return current;
+      const changed = change(current);
+      if (changed !== current) await this.options.tokens.put(changed);
+      return changed;
+    }).finally(() => this.amending.delete(key));
+    this.amending.set(key, amended);
+    return amended;
+  }
+
+  /** `work` while holding the lease; undefined when it could not be had within the wait. */
+  private async underLease<T>(key: string, work: () => Promise<T>): Promise<T | undefined> {
+    const { lease, clock } = this.options;
+    const deadline = clock.now() + (this.options.leaseWaitMs ?? 15_000);
+    for (;;) {
+      const handle = await lease.acquire(`oauth-refresh:${key}`, this.options.leaseTtlMs ?? 30_000);
+      if (handle) {
+        try {
+          return await work();
+        } finally {
+          await handle.release();
+        }
+      }
+      if (clock.now() >= deadline) return undefined;
+      await sleep(this.options.pollMs ?? 100);
     }
   }
 
@@ -173,6 +220,10 @@ export function usableConnection(stored: StoredConnection | undefined, providerI
   if (stored.lost)
     throw new OAuthError('reconnect_required', `The ${providerId} connection was ended by the provider`, { providerId, reason: stored.lost.reason });
   return stored;
+}
+
+function flightKey(userId: string, providerId: string): string {
+  return `${userId}\u0000${providerId}`;
 }
 
 function sleep(ms: number): Promise<void> {

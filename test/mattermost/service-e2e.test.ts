@@ -4,6 +4,7 @@
  * real HTTP on 127.0.0.1: the same journeys the Rocket.Chat app passes on its runtime.
  */
 import Database from 'better-sqlite3';
+import { eventually } from '../support/eventually';
 import { AppBrowser } from '../support/app-browser';
 import type { TestAuthServer } from '../support/auth-servers';
 import { DEMO_CLIENT, startDemoProvider } from '../support/demo-oidc';
@@ -70,8 +71,13 @@ async function connectLink(who: Who, channelId = channelOf(who)): Promise<string
 async function connect(who: Who, decision: 'approve' | 'deny' = 'approve', account: string = who) {
   const providerUrl = await browsers[who].startConnect(await connectLink(who));
   const callback = await authorizeAs(providerUrl, { account, decision, redirectUriPrefix: `${base}/complete` });
+  const told = () => noticesFor(who).length + world.standIn.directMessages(world.people[who].id).length;
+  const before = told();
   const page = await browsers[who].fetch(callback);
-  return { page, html: await page.text(), callback };
+  const html = await page.text();
+  // The notice follows the page (the account name is read from the provider after it).
+  await eventually(() => told() > before, `the notice to ${who}`);
+  return { page, html, callback };
 }
 
 /** The user's tokens, opened with the service's key, from the SQLite file the service writes. */
@@ -170,8 +176,9 @@ describe('the Mattermost service through a stand-in for a Mattermost server (whi
     const link = /\((http[^)\s]+\/connect\?link=[^)\s]+)\)/.exec(click.ephemeral.map((post) => post.message).join('\n'))![1];
     const callback = await authorizeAs(await browsers.bob.startConnect(link), { account: 'bob', redirectUriPrefix: `${base}/complete` });
     expect((await browsers.bob.fetch(callback)).status).toBe(200);
-    expect(world.standIn.directMessages(world.people.bob.id).map(textOfPost)).toEqual(
-      expect.arrayContaining([expect.stringContaining('Du bist jetzt als bob mit Demo verbunden')]),
+    await eventually(
+      () => world.standIn.directMessages(world.people.bob.id).some((post) => textOfPost(post).includes('Du bist jetzt als bob mit Demo verbunden')),
+      'the direct message',
     );
   });
 

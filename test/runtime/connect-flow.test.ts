@@ -3,6 +3,7 @@
  * the authorization server over real HTTP, two users in two rooms. Every outbound call of the app
  * goes through the engine's HTTP accessor; the browser is the scripted user agent.
  */
+import { watchNotice } from '../support/eventually';
 import { AppsEngineHarness } from '../../tools/harness';
 import type { TestAuthServer } from '../support/auth-servers';
 import { DEMO_CLIENT as CLIENT, demoProviderSettings, startDemoProvider } from '../support/demo-oidc';
@@ -56,8 +57,12 @@ async function connectThroughBrowser(who: Who, decision: 'approve' | 'deny' = 'a
   expect(button).toBeDefined();
   const callback = await callbackFor(browsers[who], button!.url, account, decision);
   harness.clearMessages();
+  const notice = watchNotice(harness, USERS[who].id);
   const page = await browsers[who].fetch(callback);
-  return { page, html: await page.text(), callback, notices: noticesFor(who), button: button! };
+  const html = await page.text();
+  // The notice follows the page (the account name is read from the provider after it).
+  await notice.arrived();
+  return { page, html, callback, notices: noticesFor(who), button: button! };
 }
 
 async function callbackFor(browser: AppBrowser, connectUrl: string, account: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {

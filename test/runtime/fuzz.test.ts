@@ -10,6 +10,7 @@
  *     ephemeral reply, the app logs no error, and no record but a Connect link is created.
  * Seeds are fixed and printed (FUZZ_SEED overrides both); a failure names the request it saw.
  */
+import { watchNotice } from '../support/eventually';
 import fc from 'fast-check';
 import { Agent, request as httpRequest } from 'node:http';
 import { AppsEngineHarness, type LogRecord, type StoredRecord } from '../../tools/harness';
@@ -788,7 +789,9 @@ describe('fuzzing the public endpoints and /oauth on the real runtime', () => {
         redirectUriPrefix: completeUrl,
         resolve: (u) => github.server.resolve(u),
       });
+      const notice = watchNotice(harness, USERS.c1.id);
       expect((await browser.fetch(callback)).status).toBe(200);
+      await notice.arrived();
     };
     await connect();
     const connected = () =>

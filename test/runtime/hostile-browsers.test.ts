@@ -3,6 +3,7 @@
  * app on Apps-Engine 1.62.0, Deno) with oidc-provider over real HTTP. Each attack is refused, stores
  * nothing, and the page says what to do.
  */
+import { eventually } from '../support/eventually';
 import type { AppsEngineHarness } from '../../tools/harness';
 import { AppBrowser } from '../support/app-browser';
 import { APP_ID } from '../support/app-package';
@@ -38,8 +39,12 @@ const noticesFor = (who: Who) =>
 /** The page a browser lands on after the provider, and whether it says `text`. */
 async function land(browser: AppBrowser | undefined, callback: URL) {
   harness.clearMessages();
+  const seen = harness.messages().length;
   const response = browser ? await browser.fetch(callback) : await fetch(callback, { redirect: 'manual' });
-  return { status: response.status, html: await response.text() };
+  const html = await response.text();
+  // A connection's notice follows its page (the account name is read from the provider after it).
+  if (response.status === 200 && html.includes('Connected')) await eventually(() => harness.messages().length > seen, 'the notice after the callback');
+  return { status: response.status, html };
 }
 
 describe('hostile browsers and forwarded links, on the real runtime against oidc-provider', () => {

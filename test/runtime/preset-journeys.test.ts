@@ -11,6 +11,7 @@
  * (the rotated token is never sent again) → expiry → revoke → status, and the run prints which steps
  * each row passed.
  */
+import { watchNotice } from '../support/eventually';
 import { AppsEngineHarness } from '../../tools/harness';
 import { fillPreset, findPreset } from '../../src/core/providers';
 import { startAsanaEmulator } from '../emulators/asana';
@@ -396,9 +397,11 @@ describe('every preset on the real runtime, against a server that answers as its
           resolve: (url) => provider.resolve(url),
         });
         harness.clearMessages();
+        const noticeWatch = watchNotice(harness, USER.id);
         const page = await browser.fetch(callback);
         expect(await page.text()).toContain('Connected');
         expect(page.status).toBe(200);
+        await noticeWatch.arrived();
         const notice = harness
           .messages()
           .map((m) => JSON.stringify(m.blocks))

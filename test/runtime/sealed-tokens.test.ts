@@ -3,6 +3,7 @@
  * oidc-provider over real HTTP with 2-second tokens and rotating refresh tokens): what the engine's
  * persistence holds, a key an admin rotates, and a key that is lost.
  */
+import { watchNotice } from '../support/eventually';
 import { isSealed, newSealingKey, parseSealingKey, sealedKeyId } from '../../src/core/sealing';
 import type { AppsEngineHarness } from '../../tools/harness';
 import type { StoredRecord } from '../../tools/harness/world';
@@ -45,7 +46,9 @@ async function currentKeyId(): Promise<string> {
 async function connect(): Promise<void> {
   const browser = new AppBrowser();
   const callback = await authorizeAs(await browser.startConnect(await connectLinkFor(harness, WHERE)), { account: 'alice', redirectUriPrefix: completeUrl });
+  const notice = watchNotice(harness, WHERE.userId);
   expect((await browser.fetch(callback)).status).toBe(200);
+  await notice.arrived();
 }
 
 beforeAll(async () => {
@@ -78,7 +81,9 @@ describe('tokens sealed at rest on the real runtime', () => {
     const verifier = (pending.data as { record: { codeVerifier: string } }).record.codeVerifier;
     expect(isSealed(verifier)).toBe(true);
     const callback = await authorizeAs(providerUrl, { account: 'alice', redirectUriPrefix: completeUrl });
+    const notice = watchNotice(harness, WHERE.userId);
     expect((await browser.fetch(callback)).status).toBe(200);
+    await notice.arrived();
 
     const tokens = await openedTokens(harness, tokenRecord()!);
     const everything = JSON.stringify(harness.stored());

@@ -3,6 +3,7 @@
  * an earlier version wrote, records it cannot read, and what a connection remembers of the scopes the
  * provider did not grant. The provider is the strict GitHub emulator (test/emulators/github.ts).
  */
+import { watchNotice } from '../support/eventually';
 import type { AppsEngineHarness } from '../../tools/harness';
 import { startGitHubEmulator } from '../emulators/github';
 import type { ProviderEmulator } from '../emulators/kit';
@@ -39,7 +40,9 @@ async function connect(): Promise<void> {
     redirectUriPrefix: completeUrl,
     resolve: (url) => github.server.resolve(url),
   });
+  const notice = watchNotice(harness, WHERE.userId);
   expect((await browser.fetch(callback)).status).toBe(200);
+  await notice.arrived();
 }
 
 function tokenRecord() {

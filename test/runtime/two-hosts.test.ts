@@ -161,7 +161,7 @@ describe('a Rocket.Chat cluster stood in for by two harness hosts: instance B is
   });
 
   it("a Connect link made by instance B and opened at B's own port completes at A's endpoint (Site_Url): the pending flow crosses instances", async () => {
-    const { status, html } = await connectThroughBrowser(B, where('bob'), { browser: new AppBrowser(), account: 'bob', completeUrl, openAt: B });
+    const { status, html } = await connectThroughBrowser(B, where('bob'), { browser: new AppBrowser(), account: 'bob', completeUrl, openAt: B, callbackAt: A });
     expect(status).toBe(200);
     expect(html).toContain('Connected');
     expect((await oauthOn(A, where('bob'), 'status')).text).toContain('Demo: connected as bob');

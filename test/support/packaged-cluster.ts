@@ -67,6 +67,8 @@ export interface BrowserConnect {
   decision?: 'approve' | 'deny';
   /** Open the Connect link at this instance's own port (a load balancer may send the browser anywhere); default: as it is. */
   openAt?: HarnessHost;
+  /** The instance whose endpoint the redirect URI names (it sends the notice); default the one the command ran on. */
+  callbackAt?: HarnessHost;
 }
 
 /**
@@ -85,6 +87,17 @@ export async function connectThroughBrowser(
   const opened = how.openAt ? new URL(`${link.pathname}${link.search}`, how.openAt.baseUrl) : link;
   const providerUrl = await how.browser.startConnect(opened.href);
   const callback = await authorizeAs(providerUrl, { account: how.account, decision: how.decision ?? 'approve', redirectUriPrefix: how.completeUrl });
+  // The notice follows the page (the account name is read from the provider after it): wait for it,
+  // so that it lands in no later command's messages.
+  const notifier = how.callbackAt ?? host;
+  const before = new Set((await notifier.messages()).map((m) => m.id));
   const page = await how.browser.fetch(callback);
-  return { status: page.status, html: await page.text(), callback };
+  const html = await page.text();
+  const noticed = async () => (await notifier.messages()).some((m) => m.toUserId === where.userId && !before.has(m.id));
+  const deadline = Date.now() + 10_000;
+  while (!(await noticed())) {
+    if (Date.now() > deadline) throw new Error(`no notice to ${where.userId} on ${notifier.name} after the callback`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { status: page.status, html, callback };
 }

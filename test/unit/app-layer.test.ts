@@ -25,7 +25,10 @@ function platform() {
   const transport = new RecordingTransport();
   const told: Array<{ userId: string; roomId: string; text: string; buttons: number }> = [];
   const posted: Array<{ roomId: string; text: string; buttons: number }> = [];
+  /** Work the app does after an answer (the callback's notice): a test awaits it with `settled`. */
+  const after: Array<Promise<void>> = [];
   const ports: PlatformPorts = {
+    afterAnswer: (work) => void after.push(work()),
     transport,
     tokens: new MemoryTokenStore(),
     states: new MemoryStateStore(),
@@ -70,7 +73,8 @@ function platform() {
     await runOAuthCommand({ ...rest, user, roomId: 'room-1', t: translator(language), reply: async (reply) => void replies.push(reply) }, words.split(' '));
     return replies;
   };
-  return { app, command, transport, told, posted, advance: (ms: number) => (now += ms) };
+  const settled = () => Promise.all(after.splice(0));
+  return { app, command, transport, told, posted, settled, advance: (ms: number) => (now += ms) };
 }
 
 /** The browser's part: open the Connect button's link, press Continue; answers the state and the cookie. */
@@ -97,6 +101,11 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     const page = await completeConnect(p.app(), { query: { code: 'the-code', state }, headers: { cookie } });
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    // The page answered before the profile was asked for: the account name, and the notice, follow it.
+    expect(p.transport.requests.map((r) => r.url)).toEqual(['https://id.acme.test/token']);
+    expect(p.told).toEqual([]);
+    await p.settled();
+    expect(p.transport.requests.map((r) => r.url)).toEqual(['https://id.acme.test/token', 'https://id.acme.test/me']);
     // The page and the notice are in Ada's language (German), in the room she asked from.
     expect(page.body).toContain('lang="de"');
     expect(p.told).toEqual([{ userId: 'u-ada', roomId: 'room-1', text: expect.stringContaining('ada-at-acme'), buttons: 0 }]);

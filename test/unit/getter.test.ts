@@ -57,6 +57,45 @@ describe('token getter', () => {
     expect((await store.get('u1', 'acme'))?.tokens.refreshToken).toBe('refresh-1');
   });
 
+  it('records a change to a connection (its account name) without losing a refresh made meanwhile, in either order', async () => {
+    const server = rotatingServer(20);
+    // A refresh in flight when the change comes: the change waits, and lands on the refreshed record.
+    const store = await storeWith(tokens('access-0', 'refresh-0'));
+    const g = getter(store, server.refresh);
+    now += 3550_000;
+    const refreshing = g.getAccessToken('u1', 'acme');
+    const named = g.amend('u1', 'acme', (current) => ({ ...current, accountName: 'ada' }));
+    await expect(refreshing).resolves.toBe('access-1');
+    await named;
+    expect(await store.get('u1', 'acme')).toMatchObject({ accountName: 'ada', tokens: { accessToken: 'access-1', refreshToken: 'refresh-1' } });
+
+    // A change under way when a refresh is needed: the refresh waits for it, then keeps the name.
+    let release!: () => void;
+    let first = true;
+    const slowStore = Object.assign(Object.create(store), {
+      // The change's write is slow (a database round trip under load); later writes are not.
+      put: async (connection: StoredConnection) => {
+        if (first) {
+          first = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        await store.put(connection);
+      },
+    }) as MemoryTokenStore;
+    const g2 = getter(slowStore, server.refresh);
+    const renamed = g2.amend('u1', 'acme', (current) => ({ ...current, accountName: 'ada lovelace' }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    now += 3600_000;
+    const refreshed = g2.getAccessToken('u1', 'acme');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(server.calls).toEqual(['refresh-0']);
+    release();
+    await renamed;
+    await expect(refreshed).resolves.toBe('access-2');
+    expect(await store.get('u1', 'acme')).toMatchObject({ accountName: 'ada lovelace', tokens: { refreshToken: 'refresh-2' } });
+    expect(server.calls).toEqual(['refresh-0', 'refresh-1']);
+  });
+
   it('shares one refresh between concurrent callers in a process', async () => {
     const server = rotatingServer();
     const store = await storeWith(tokens('access-0', 'refresh-0', 2));
