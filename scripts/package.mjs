@@ -109,7 +109,8 @@ export async function packageApp({ projectDir = root, quiet = false, variant = u
   zip.addFile(bundlePath, Buffer.from(bundle.contents));
   for (const [file, dictionary] of dictionaries) {
     const engineTexts = pick(dictionary, (key) => engineKeys.has(key));
-    zip.addFile(`i18n/${file}`, Buffer.from(JSON.stringify(engineTexts, null, 2)));
+    // No indentation: only the engine reads these, and every byte counts toward the 64 KB.
+    zip.addFile(`i18n/${file}`, Buffer.from(JSON.stringify(engineTexts)));
   }
   zip.addFile(manifest.iconFile, readFileSync(join(projectDir, manifest.iconFile)));
 
