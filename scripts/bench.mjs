@@ -3,17 +3,10 @@
  * `npm run bench`: compiles bench/bench.ts with esbuild (dependencies stay external) and runs it.
  * The bench exits 1 when a count is wrong (see bench/bench.ts), never on a time.
  */
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const outdir = join(root, 'node_modules', '.cache', 'oauth-bench');
-mkdirSync(outdir, { recursive: true });
-const outfile = join(outdir, 'bench.cjs');
+import { dirname } from 'node:path';
+import { compileEntry } from './compile-entry.mjs';
 
 /**
  * Each module keeps its own `__dirname`, as where it lives in the source tree: in one bundle they
@@ -31,15 +24,5 @@ const sourceDirname = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'bench', 'bench.ts')],
-  outfile,
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  plugins: [sourceDirname],
-  logLevel: 'error',
-});
+const outfile = await compileEntry({ entry: 'bench/bench.ts', cache: 'oauth-bench', label: 'npm run bench', format: 'cjs', plugins: [sourceDirname] });
 createRequire(import.meta.url)(outfile);

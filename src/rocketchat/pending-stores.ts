@@ -7,23 +7,12 @@
  *    MAX_LINKS_PER_PROVIDER live links per provider; a new `/oauth connect` replaces the oldest.
  */
 import type { IPersistence, IPersistenceRead } from '@rocket.chat/apps-engine/definition/accessors';
-import * as z from 'zod/mini';
 import type { PendingAuthorization } from '../core/ports';
+import * as z from 'zod/mini';
 import '../core/zod-messages';
+import { pendingAuthorizationSchema } from '../core/stored-shapes';
 import { MAX_LINKS_PER_PROVIDER, type ConnectLink, type ConnectLinkStore, type LinkedStateStore } from '../app/connect-links';
 import { ExpiringRecords } from './expiring-records';
-
-const pendingSchema = z.object({
-  state: z.string(),
-  userId: z.string(),
-  providerId: z.string(),
-  codeVerifier: z.optional(z.string()),
-  redirectUri: z.string(),
-  scopes: z.array(z.string()),
-  expiresAt: z.number(),
-  context: z.optional(z.record(z.string(), z.string())),
-  browserBinding: z.optional(z.string()),
-});
 
 const linkGroup = (linkId: string) => `link:${linkId}`;
 
@@ -31,7 +20,7 @@ export class AssociationStateStore implements LinkedStateStore {
   private readonly records: ExpiringRecords<PendingAuthorization>;
 
   constructor(reader: IPersistenceRead, writer: IPersistence) {
-    this.records = new ExpiringRecords('oauth-state', pendingSchema, reader, writer);
+    this.records = new ExpiringRecords('oauth-state', pendingAuthorizationSchema, reader, writer);
   }
 
   /** Stores a pending authorization; the one its link started before, if any, is gone. */

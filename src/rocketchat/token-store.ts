@@ -13,6 +13,7 @@ import * as z from 'zod/mini';
 import { OAuthError } from '../core/errors';
 import type { StoredConnection, TokenStore } from '../core/ports';
 import '../core/zod-messages';
+import { connectionFields, hasAccessTokenUnlessLost, unreadableReason } from '../core/stored-shapes';
 import { fromEngine, toEngine } from './engine-boundary';
 
 /**
@@ -23,26 +24,8 @@ import { fromEngine, toEngine } from './engine-boundary';
 export const TOKEN_RECORD_FORMAT = 2;
 
 const recordSchema = z
-  .object({
-    format: z.literal(TOKEN_RECORD_FORMAT),
-    userId: z.string(),
-    providerId: z.string(),
-    accountName: z.optional(z.string()),
-    connectedAt: z.number(),
-    lost: z.optional(z.object({ at: z.number(), reason: z.enum(['grant_rejected', 'expired', 'unreadable_record']) })),
-    tokens: z.object({
-      accessToken: z.string(),
-      tokenType: z.string(),
-      refreshToken: z.optional(z.string()),
-      expiresAt: z.optional(z.number()),
-      obtainedAt: z.number(),
-      scopes: z.array(z.string()),
-      requestedScopes: z.optional(z.array(z.string())),
-      // An ID token older versions kept is dropped when read (an object schema keeps only its keys).
-    }),
-  })
-  // Only a lost connection holds no access token.
-  .check(z.refine((record) => record.lost !== undefined || record.tokens.accessToken.length > 0, { path: ['tokens', 'accessToken'], message: 'empty' }));
+  .object({ format: z.literal(TOKEN_RECORD_FORMAT), userId: z.string(), providerId: z.string(), ...connectionFields })
+  .check(hasAccessTokenUnlessLost);
 
 type TokenRecord = z.infer<typeof recordSchema>;
 
@@ -70,8 +53,7 @@ export function readTokenRecord(raw: unknown): RecordReading {
   }
   const parsed = recordSchema.safeParse(record);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { unreadable: `${issue.path.map(String).join('.') || '(record)'}: ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.code}` };
+    return { unreadable: unreadableReason(parsed.error.issues[0]) };
   }
   const { format: _format, ...connection } = parsed.data;
   return { connection };

@@ -14,6 +14,7 @@ import * as z from 'zod/mini';
 import { OAuthError } from '../../core/errors';
 import type { PendingAuthorization, StoredConnection } from '../../core/ports';
 import '../../core/zod-messages';
+import { connectionFields, hasAccessTokenUnlessLost, pendingAuthorizationSchema, unreadableReason } from '../../core/stored-shapes';
 import type { ConnectLink } from '../../app/connect-links';
 
 /** Where the stores say what they could not read: user, provider and a field path, never a value. */
@@ -24,25 +25,7 @@ export interface StorageLogger {
 /** The token record format this version writes and reads; a later one gets a new number and a migration here. */
 export const TOKEN_RECORD_FORMAT = 1;
 
-const tokenRecordSchema = z
-  .object({
-    format: z.literal(TOKEN_RECORD_FORMAT),
-    accountName: z.optional(z.string()),
-    connectedAt: z.number(),
-    lost: z.optional(z.object({ at: z.number(), reason: z.enum(['grant_rejected', 'expired', 'unreadable_record']) })),
-    tokens: z.object({
-      accessToken: z.string(),
-      tokenType: z.string(),
-      refreshToken: z.optional(z.string()),
-      expiresAt: z.optional(z.number()),
-      obtainedAt: z.number(),
-      scopes: z.array(z.string()),
-      requestedScopes: z.optional(z.array(z.string())),
-      // An ID token older versions kept is dropped when read (an object schema keeps only its keys).
-    }),
-  })
-  // Only a lost connection holds no access token (its tokens were wiped).
-  .check(z.refine((record) => record.lost !== undefined || record.tokens.accessToken.length > 0, { path: ['tokens', 'accessToken'], message: 'empty' }));
+const tokenRecordSchema = z.object({ format: z.literal(TOKEN_RECORD_FORMAT), ...connectionFields }).check(hasAccessTokenUnlessLost);
 
 /** The JSON text stored for a connection. */
 export function tokenRecordJson(connection: StoredConnection): string {
@@ -78,21 +61,10 @@ function readRecord(raw: unknown): { record: z.infer<typeof tokenRecordSchema> }
   if (typeof format === 'number' && format > TOKEN_RECORD_FORMAT) return { unreadable: `format ${format} was written by a newer version of the service` };
   const parsed = tokenRecordSchema.safeParse(value);
   if (parsed.success) return { record: parsed.data };
-  const issue = parsed.error.issues[0];
-  return { unreadable: `${issue.path.map(String).join('.') || '(record)'}: ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.code}` };
+  return { unreadable: unreadableReason(parsed.error.issues[0]) };
 }
 
-const pendingSchema = z.object({
-  state: z.string(),
-  userId: z.string(),
-  providerId: z.string(),
-  codeVerifier: z.optional(z.string()),
-  redirectUri: z.string(),
-  scopes: z.array(z.string()),
-  expiresAt: z.number(),
-  context: z.optional(z.record(z.string(), z.string())),
-  browserBinding: z.optional(z.string()),
-});
+const pendingSchema = pendingAuthorizationSchema;
 
 export function pendingRecordJson(pending: PendingAuthorization): string {
   return JSON.stringify(pending);
