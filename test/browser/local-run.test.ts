@@ -235,6 +235,13 @@ async function signIn(provider: Page, account: string, decision: 'approve' | 'de
     await answer(bob.chat, '/oauth status', 'Demo: connected as bob');
     await answer(bob.chat, '/oauth whoami', 'Demo says you are bob');
     await screenshot(bob.chat, 'bob-after-restart');
+    // The Mattermost side keeps its connections too (its database in the data folder, its people the same).
+    const context = await browser.newContext();
+    const mattermost = await context.newPage();
+    await mattermost.goto(`${run.url}/?platform=mattermost`);
+    await mattermost.locator('#command').waitFor();
+    await answer(mattermost, '/oauth status', 'Demo: connected as carol');
+    await context.close();
   });
 
   it('printed no secret in the terminal: neither the demo client secret nor any token or code', async () => {

@@ -3,7 +3,7 @@
  * shaped as Mattermost answers them (model/user.go, model/team.go, model/channel.go).
  */
 import { AppError } from './errors';
-import { newId } from './ids';
+import { isValidId, newId } from './ids';
 import { copy, type TokenKind, type World } from './store';
 import type { Channel, DirectChannel, Team, WireUser } from './wire';
 
@@ -14,6 +14,8 @@ const NAME = /^[a-z0-9]+([a-z\-_0-9]+|(__)?)[a-z0-9]*$/;
 
 export interface UserInput {
   username: string;
+  /** An id of one's choosing (a server restored from a backup keeps its users' ids); a new one by default. */
+  id?: string;
   /** System roles as Mattermost writes them: "system_user", "system_admin system_user". */
   roles?: string;
   locale?: string;
@@ -35,9 +37,10 @@ export function createUser(world: World, input: UserInput, bot?: { description: 
   if (!USERNAME.test(username))
     throw new Error(`"${input.username}" is not a username Mattermost accepts (a letter first, then at least two of a-z 0-9 . - _)`);
   if ([...world.users.values()].some((user) => user.username === username)) throw new Error(`a user named "${username}" exists already`);
+  if (input.id !== undefined && (!isValidId(input.id) || world.users.has(input.id))) throw new Error(`"${input.id}" is no free Mattermost id`);
   const now = world.now();
   const user: WireUser = {
-    id: newId(),
+    id: input.id ?? newId(),
     create_at: now,
     update_at: now,
     delete_at: 0,

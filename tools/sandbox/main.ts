@@ -177,6 +177,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, projectDir: s
         providers: async () => [providerEntryOf(settings)],
         sqlitePath: options.dataDir ? join(options.dataDir, 'mattermost.sqlite') : undefined,
         tokenKey: persistedSecret(options.dataDir, 'mattermost-token-key.json', newSealingKey, 'tokenKey'),
+        stableUserIds: Boolean(options.dataDir),
       }),
     );
     stoppers.push(() => mattermost.close());

@@ -5,6 +5,7 @@
  * database. For the tests and for `npm start`.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,11 @@ export interface MattermostWorldOptions {
   sqlitePath?: string;
   /** The token sealing key to use (kept with the data); a new one by default. */
   tokenKey?: string;
+  /**
+   * The same user ids in every run (npm start with a data folder): connections kept in the database
+   * belong to the same people after a restart, as on a real server. New ids by default.
+   */
+  stableUserIds?: boolean;
 }
 
 export interface ServiceInstance {
@@ -64,9 +70,10 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
   const ownStandIn = !options.standIn;
   const standIn = options.standIn ?? (await MattermostStandIn.start({ host, allowedUntrustedInternalConnections: [host] }));
   const team = standIn.addTeam({ name: 'demo', displayName: 'Demo team' });
-  const alice = standIn.addUser({ username: 'alice', firstName: 'Alice', lastName: 'Liddell', locale: 'en', teams: [team.id] });
-  const bob = standIn.addUser({ username: 'bob', firstName: 'Bob', locale: 'de', teams: [team.id] });
-  const ada = standIn.addUser({ username: 'ada', firstName: 'Ada', roles: 'system_user system_admin', teams: [team.id] });
+  const id = (username: string) => (options.stableUserIds ? stableId(username) : undefined);
+  const alice = standIn.addUser({ id: id('alice'), username: 'alice', firstName: 'Alice', lastName: 'Liddell', locale: 'en', teams: [team.id] });
+  const bob = standIn.addUser({ id: id('bob'), username: 'bob', firstName: 'Bob', locale: 'de', teams: [team.id] });
+  const ada = standIn.addUser({ id: id('ada'), username: 'ada', firstName: 'Ada', roles: 'system_user system_admin', teams: [team.id] });
   const town = standIn.addChannel(team.id, { name: 'town-square', displayName: 'Town Square', members: [alice.id, bob.id, ada.id] });
   const bobs = standIn.addChannel(team.id, { name: 'bobs-corner', displayName: "Bob's corner", members: [bob.id] });
   const bot = standIn.addBot({ username: 'oauth', owner: ada.id, displayName: 'OAuth' });
@@ -127,6 +134,12 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
       if (folder) rmSync(folder, { recursive: true, force: true });
     },
   };
+}
+
+/** A Mattermost-shaped id (26 of a-z0-9) that is the same for the same name in every run. */
+function stableId(name: string): string {
+  const digest = createHash('sha256').update(`oauth-connector demo user ${name}`).digest();
+  return Array.from(digest.subarray(0, 26), (byte) => 'abcdefghijklmnopqrstuvwxyz0123456789'[byte % 36]).join('');
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
