@@ -86,25 +86,19 @@ export class TokenGetter {
   }
 
   private async refreshUnderLease(userId: string, providerId: string, key: string, get: GetOptions): Promise<StoredConnection> {
-    const { lease, clock } = this.options;
-    const deadline = clock.now() + (this.options.leaseWaitMs ?? 15_000);
-    for (;;) {
-      const handle = await lease.acquire(`oauth-refresh:${key}`, this.options.leaseTtlMs ?? 30_000);
-      if (handle) {
-        try {
-          return await this.refreshHoldingLease(userId, providerId, get);
-        } finally {
-          await handle.release();
-        }
-      }
+    const refreshed = await this.underLease(
+      key,
+      () => this.refreshHoldingLease(userId, providerId, get),
       // Someone else is refreshing: wait for their result rather than racing them.
-      await sleep(this.options.pollMs ?? 100);
-      const current = usableConnection(await this.options.tokens.get(userId, providerId), providerId);
-      if (this.isUsable(current, get)) return current;
-      if (clock.now() >= deadline) {
-        throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
-      }
+      async () => {
+        const current = usableConnection(await this.options.tokens.get(userId, providerId), providerId);
+        return this.isUsable(current, get) ? current : undefined;
+      },
+    );
+    if (!refreshed) {
+      throw new OAuthError('provider_unavailable', `A refresh of the ${providerId} token is still running elsewhere`, { providerId, retryable: true });
     }
+    return refreshed;
   }
 
   /**
@@ -130,8 +124,12 @@ export class TokenGetter {
     return amended;
   }
 
-  /** `work` while holding the lease; undefined when it could not be had within the wait. */
-  private async underLease<T>(key: string, work: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * `work` while holding the refresh lease of `key`. While someone else holds it, polls; between
+   * polls `meanwhile` may find the work done elsewhere and answer its result instead. Undefined when
+   * neither happened within the wait.
+   */
+  private async underLease<T>(key: string, work: () => Promise<T>, meanwhile?: () => Promise<T | undefined>): Promise<T | undefined> {
     const { lease, clock } = this.options;
     const deadline = clock.now() + (this.options.leaseWaitMs ?? 15_000);
     for (;;) {
@@ -143,8 +141,10 @@ export class TokenGetter {
           await handle.release();
         }
       }
-      if (clock.now() >= deadline) return undefined;
       await sleep(this.options.pollMs ?? 100);
+      const done = await meanwhile?.();
+      if (done !== undefined) return done;
+      if (clock.now() >= deadline) return undefined;
     }
   }
 
