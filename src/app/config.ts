@@ -38,6 +38,16 @@ export interface AppConfig {
   endpointPolicy: EndpointPolicy;
 }
 
+/** An http(s) URL without query or fragment: what a public base URL or a site URL may be. */
+export function isBaseUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
 export function configuredProvider(config: AppConfig, providerId: string): ConfiguredProvider | undefined {
   return config.providers.find((p) => p.definition.id === providerId);
 }

@@ -6,7 +6,8 @@
  * expiry and its value. A click is honoured only when the MAC holds, it has not expired, and the
  * request's `user_id` is that user.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../app/web/browser-cookie';
 import * as z from 'zod/mini';
 import '../core/zod-messages';
 
@@ -52,9 +53,7 @@ export class ActionSigner {
     if (!parsed.success) return { ok: false, refusal: 'malformed' };
     const { a, u, e, v, l, s } = parsed.data;
     const action: SignedAction = { action: a, userId: u, expiresAt: e, value: v, label: l };
-    const expected = Buffer.from(this.mac(action));
-    const given = Buffer.from(s);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, refusal: 'forged' };
+    if (!sameSecret(s, this.mac(action))) return { ok: false, refusal: 'forged' };
     if (u !== clickedBy) return { ok: false, refusal: 'other_user' };
     if (now > e) return { ok: false, refusal: 'expired' };
     return { ok: true, action };

@@ -40,7 +40,7 @@ async function serve(argv: string[], env: Record<string, string | undefined>): P
   const secrets = [config.mattermost.botToken, ...config.mattermost.commandTokens.values(), ...config.app.providers.map((p) => p.client.clientSecret)];
   const logger = jsonLineLogger({ secrets: () => secrets });
   const storage = await openStorage({ ...config.storage, logger });
-  const api = new MattermostApi({ siteUrl: config.mattermost.siteUrl, botToken: config.mattermost.botToken });
+  const api = new MattermostApi({ siteUrl: config.mattermost.siteUrl, token: config.mattermost.botToken });
   const service = new MattermostService({ config, stores: storage, api, transport: new AxiosTransport(), logger });
   const server = service.server();
   server.listen(config.listen.port, config.listen.host);

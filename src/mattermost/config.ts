@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import { isOAuthError } from '../core/errors';
 import { parseSealingKey, type KeyRing, type SealingKey } from '../core/sealing';
 import '../core/zod-messages';
-import type { AppConfig } from '../app/config';
+import { isBaseUrl, type AppConfig } from '../app/config';
 import { endpointPolicyOf, providersOf, type SettingNames } from '../app/provider-settings';
 
 export const COMMAND_PATH = '/mattermost/command';
@@ -17,16 +17,7 @@ export const ACTION_PATH = '/mattermost/action';
 export const CONNECT_PATH = '/connect';
 export const COMPLETE_PATH = '/complete';
 
-const httpUrl = z.string().check(
-  z.refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL without query or fragment'),
-);
+const httpUrl = z.string().check(z.refine(isBaseUrl, 'must be an http(s) URL without query or fragment'));
 
 const fileSchema = z.object({
   siteUrl: z.optional(httpUrl),

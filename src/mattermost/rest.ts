@@ -1,26 +1,31 @@
 /**
  * The Mattermost REST API v4 calls the service makes with its bot's token (`Authorization: Bearer`,
  * api4/ handlers): who a user is, the direct channel with a user, a post, and a command's
- * `response_url`. Answers are validated at this edge; errors keep Mattermost's error id (model.AppError)
- * and never the token.
+ * `response_url`; and, with an admin's token, the setup command's. Answers are validated at this
+ * edge; errors keep Mattermost's error id and message (model.AppError), never the token.
  */
 import type { z } from 'zod/mini';
 import { apiError, mattermostChannel, mattermostUser, type CommandResponse, type MattermostUser } from './wire';
+
+type Method = 'GET' | 'POST' | 'PUT';
 
 export class MattermostApiError extends Error {
   constructor(
     readonly status: number,
     readonly errorId: string | undefined,
     what: string,
+    detail?: string,
   ) {
-    super(`Mattermost answered HTTP ${status}${errorId ? ` (${errorId})` : ''} to ${what}`);
+    // Mattermost's own message says what to do; its id is kept in `errorId` for code to match.
+    super(`Mattermost answered HTTP ${status}${!detail && errorId ? ` (${errorId})` : ''} to ${what}${detail ? `: ${detail}` : ''}`);
     this.name = 'MattermostApiError';
   }
 }
 
 export interface MattermostApiOptions {
   siteUrl: string;
-  botToken: string;
+  /** The bot's access token (the setup command's: an admin's). */
+  token: string;
   timeoutMs?: number;
 }
 
@@ -76,20 +81,21 @@ export class MattermostApi {
     }
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body: unknown, schema: z.ZodMiniType<T>, what: string): Promise<T> {
+  /** Any API v4 call, its answer checked with `schema`; `what` names it in errors (never a query). */
+  async call<T>(method: Method, path: string, body: unknown, schema: z.ZodMiniType<T>, what: string): Promise<T> {
     const text = await this.send(method, `${this.base}${path}`, body, what);
     const parsed = schema.safeParse(safeJson(text));
     if (!parsed.success) throw new MattermostApiError(502, 'unexpected_answer', what);
     return parsed.data;
   }
 
-  private async send(method: 'GET' | 'POST', url: string, body: unknown, what: string): Promise<string> {
+  private async send(method: Method, url: string, body: unknown, what: string): Promise<string> {
     let response: Response;
     try {
       response = await fetch(url, {
         method,
         headers: {
-          authorization: `Bearer ${this.options.botToken}`,
+          authorization: `Bearer ${this.options.token}`,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -103,7 +109,7 @@ export class MattermostApi {
     const text = await response.text();
     if (!response.ok) {
       const parsed = apiError.safeParse(safeJson(text));
-      throw new MattermostApiError(response.status, parsed.success ? parsed.data.id : undefined, what);
+      throw new MattermostApiError(response.status, parsed.success ? parsed.data.id : undefined, what, parsed.success ? parsed.data.message : undefined);
     }
     return text;
   }

@@ -4,7 +4,6 @@
  * `/oauth` answer is ephemeral; the callback tells the user in the channel they typed in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
 import { completeConnect } from '../app/callback-flow';
 import { confirmConnect, showConnectPage } from '../app/connect-flow';
 import { CONNECT_LINK_TTL_MS } from '../app/connect-links';
@@ -13,6 +12,7 @@ import { translator } from '../app/i18n';
 import { runOAuthCommand } from '../app/commands/router';
 import type { Reply } from '../app/reply';
 import type { TokenService } from '../app/token-service';
+import { sameSecret } from '../app/web/browser-cookie';
 import { answer, methodNotAllowed, PAGE_HEADERS } from '../app/web/pages';
 import type { WebAnswer } from '../app/web/web';
 import { systemClock, type Clock, type HttpTransport } from '../core/ports';
@@ -119,7 +119,7 @@ export class MattermostService {
     const form = parsed.data;
     const expected = this.options.config.mattermost.commandTokens.get(form.team_id);
     const headerToken = authorization?.startsWith('Token ') ? authorization.slice(6) : form.token;
-    if (!expected || !sameToken(form.token, expected) || !sameToken(headerToken, expected)) return bare(401);
+    if (!expected || !sameSecret(form.token, expected) || !sameSecret(headerToken, expected)) return bare(401);
 
     const now = this.clock.now();
     const app = this.appRequest();
@@ -212,10 +212,4 @@ export class MattermostService {
     };
     return appRequest(config.app, ports, this.shared);
   }
-}
-
-/** Constant time whatever the lengths: both sides are hashed first (a length check would leak the length). */
-function sameToken(given: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }

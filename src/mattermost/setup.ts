@@ -8,8 +8,7 @@ import * as z from 'zod/mini';
 import '../core/zod-messages';
 import { newSealingKey } from '../core/sealing';
 import { COMMAND_PATH } from './config';
-import { MattermostApiError } from './rest';
-import { apiError } from './wire';
+import { MattermostApi } from './rest';
 
 export interface SetupOptions {
   siteUrl: string;
@@ -40,7 +39,9 @@ function commandFor(teamId: string, url: string) {
 
 /** Each team's id and command token; the command is created, or updated to point at the service. */
 export async function setUpCommands(options: SetupOptions): Promise<Array<{ team: string; teamId: string; token: string; created: boolean }>> {
-  const api = adminApi(options.siteUrl, options.adminToken);
+  const admin = new MattermostApi({ siteUrl: options.siteUrl, token: options.adminToken, timeoutMs: 15_000 });
+  const api = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body: unknown, schema: z.ZodMiniType<T>) =>
+    admin.call(method, path, body, schema, `${method} ${path.split('?')[0]}`);
   const url = `${options.serviceUrl.replace(/\/+$/, '')}${COMMAND_PATH}`;
   const results = [];
   for (const name of options.teams) {
@@ -68,33 +69,4 @@ export function setupReport(results: Awaited<ReturnType<typeof setUpCommands>>, 
   );
   lines.push('', `or in the environment: MATTERMOST_COMMAND_TOKENS=${results.map((r) => `${r.teamId}:${r.token}`).join(',')}`);
   return lines.join('\n');
-}
-
-function adminApi(siteUrl: string, token: string) {
-  const base = `${siteUrl.replace(/\/+$/, '')}/api/v4`;
-  return async <T>(method: 'GET' | 'POST' | 'PUT', path: string, body: unknown, schema: z.ZodMiniType<T>): Promise<T> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (!response.ok) {
-      const error = apiError.safeParse(json);
-      const detail = error.success ? error.data.message : undefined;
-      throw Object.assign(new MattermostApiError(response.status, error.success ? error.data.id : undefined, `${method} ${path.split('?')[0]}`), {
-        message: `Mattermost answered HTTP ${response.status} to ${method} ${path.split('?')[0]}${detail ? `: ${detail}` : ''}`,
-      });
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new MattermostApiError(502, 'unexpected_answer', `${method} ${path.split('?')[0]}`);
-    return parsed.data;
-  };
 }

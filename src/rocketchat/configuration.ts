@@ -6,7 +6,7 @@
 import type { IEnvironmentRead } from '@rocket.chat/apps-engine/definition/accessors';
 import { isOAuthError } from '../core/errors';
 import { parseSealingKey, type KeyRing, type SealingKey } from '../core/sealing';
-import type { AppConfig, ConfigProblem } from '../app/config';
+import { isBaseUrl, type AppConfig, type ConfigProblem } from '../app/config';
 import { readEndpointPolicy, readProviderSlots, type SettingValues } from './provider-slots';
 import { PUBLIC_BASE_URL, TOKEN_KEY, TOKEN_KEYS_RETIRED } from './settings';
 import { settingsSnapshot, type ServerSettings } from './settings-snapshot';
@@ -52,7 +52,7 @@ async function configurationOf(app: ReadonlyMap<string, unknown>, server: Server
   const problems: ConfigProblem[] = [];
   let base: string | undefined;
   if (configuredBase) {
-    if (isHttpUrl(configuredBase)) base = configuredBase;
+    if (isBaseUrl(configuredBase)) base = configuredBase;
     else
       problems.push({
         slot: 0,
@@ -61,7 +61,7 @@ async function configurationOf(app: ReadonlyMap<string, unknown>, server: Server
         params: { detail: 'must be an http(s) URL such as https://chat.example.com' },
       });
   }
-  if (!base && isHttpUrl(server.siteUrl)) base = server.siteUrl;
+  if (!base && isBaseUrl(server.siteUrl)) base = server.siteUrl;
   const redirectUri = base ? redirectUriOf(base, appId) : undefined;
   const values: SettingValues = async (id) => app.get(id);
   const policy = await readEndpointPolicy(values);
@@ -75,15 +75,6 @@ async function configurationOf(app: ReadonlyMap<string, unknown>, server: Server
     redirectUri,
     endpointPolicy: policy.policy,
   };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.search && !url.hash;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -107,7 +107,7 @@ export async function startMattermostWorld(options: MattermostWorldOptions): Pro
       {},
     );
     const storage = await openStorage({ ...config.storage, logger });
-    const api = new MattermostApi({ siteUrl: config.mattermost.siteUrl, botToken: config.mattermost.botToken });
+    const api = new MattermostApi({ siteUrl: config.mattermost.siteUrl, token: config.mattermost.botToken });
     const service = new MattermostService({ config, stores: storage, api, transport: new AxiosTransport(), logger });
     setHandler((request, response) => void service.handle(request, response));
     instances.push({ base: bases[index], service, storage, config });
