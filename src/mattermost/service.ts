@@ -49,9 +49,12 @@ export class MattermostService {
   private readonly clock: Clock;
   private botId?: Promise<string>;
   private readonly reportedRecords = new Set<string>();
+  /** Behind a reverse proxy under a path (https://example.com/oauth), the routes are below it. */
+  private readonly basePath: string;
 
   constructor(private readonly options: ServiceOptions) {
     this.clock = options.clock ?? systemClock;
+    this.basePath = new URL(options.config.publicBaseUrl).pathname.replace(/\/+$/, '');
     this.signer = new ActionSigner(derivedSecret(options.config.keyRing.current, 'mattermost button actions v1'));
   }
 
@@ -78,8 +81,7 @@ export class MattermostService {
   }
 
   private async route(method: string, url: URL, request: IncomingMessage): Promise<WebAnswer> {
-    // Behind a reverse proxy under a path (https://example.com/oauth), the routes are below it.
-    const basePath = new URL(this.options.config.publicBaseUrl).pathname.replace(/\/+$/, '');
+    const basePath = this.basePath;
     if (basePath && !url.pathname.startsWith(`${basePath}/`)) return bare(404);
     switch (url.pathname.slice(basePath.length)) {
       case COMMAND_PATH:
@@ -122,19 +124,20 @@ export class MattermostService {
     if (!expected || !sameSecret(form.token, expected) || !sameSecret(headerToken, expected)) return bare(401);
 
     const now = this.clock.now();
-    const app = this.appRequest();
-    if (form.response_url && this.options.api.isOnSite(form.response_url)) {
-      await this.options.stores.responseUrls.remember(form.user_id, form.channel_id, form.response_url, now + RESPONSE_URL_TTL_MS);
-    }
+    // One reader of people for the whole command: the user is read once, for the context and the replies.
     const people = peopleOf(this.options.api, this.defaultLanguage);
-    const user = await people.user(form.user_id);
+    const app = this.appRequest(people);
+    const responseUrl = form.response_url && this.options.api.isOnSite(form.response_url) ? form.response_url : undefined;
+    const [user] = await Promise.all([
+      people.user(form.user_id),
+      responseUrl && this.options.stores.responseUrls.remember(form.user_id, form.channel_id, responseUrl, now + RESPONSE_URL_TTL_MS),
+    ]);
     if (!user) return bare(401);
     const person = personOf(user, this.defaultLanguage);
     const replies: Reply[] = [];
     const { connector: _connector, ...rest } = app;
     const ctx: CommandContext = {
       ...rest,
-      people,
       user: { id: user.id, displayName: person.displayName, language: person.language, isAdmin: isSystemAdmin(user) },
       roomId: form.channel_id,
       t: translator(person.language),
@@ -190,7 +193,7 @@ export class MattermostService {
     return this.botId;
   }
 
-  private appRequest(): AppRequest {
+  private appRequest(people = peopleOf(this.options.api, this.defaultLanguage)): AppRequest {
     const { config, stores, api, transport, logger } = this.options;
     const sealing = { ring: config.keyRing, logger, reported: this.reportedRecords };
     const ports: PlatformPorts = {
@@ -201,7 +204,7 @@ export class MattermostService {
       lease: stores.lease,
       clock: this.clock,
       logger,
-      people: peopleOf(api, this.defaultLanguage),
+      people,
       notifier: notifierOf({
         api,
         responseUrls: stores.responseUrls,

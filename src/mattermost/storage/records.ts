@@ -64,15 +64,13 @@ function readRecord(raw: unknown): { record: z.infer<typeof tokenRecordSchema> }
   return { unreadable: unreadableReason(parsed.error.issues[0]) };
 }
 
-const pendingSchema = pendingAuthorizationSchema;
-
 export function pendingRecordJson(pending: PendingAuthorization): string {
   return JSON.stringify(pending);
 }
 
 /** The pending authorization a row held; undefined (and one warning) when it cannot be read or is another state's. */
 export function readPendingRecord(state: string, raw: unknown, logger?: StorageLogger): PendingAuthorization | undefined {
-  const parsed = pendingSchema.safeParse(parseJsonColumn(raw));
+  const parsed = pendingAuthorizationSchema.safeParse(parseJsonColumn(raw));
   if (parsed.success && parsed.data.state === state) return parsed.data;
   logger?.warn('A pending authorization cannot be read; the user is asked to start again');
   return undefined;
