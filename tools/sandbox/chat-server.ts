@@ -176,14 +176,20 @@ async function route(world: ChatWorld, log: MessageLog, pageDir: string, req: In
   sendJson(res, 404, { error: 'not found' });
 }
 
-async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body: unknown;
+/** The request's JSON body; or, once a 400 naming the fields expected has been sent, undefined. */
+async function jsonBody(req: IncomingMessage, res: ServerResponse, limit: number, fields: string): Promise<{ body: unknown } | undefined> {
   try {
-    body = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8'));
+    return { body: JSON.parse((await readBody(req, limit)).toString('utf8')) };
   } catch {
-    return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "roomId", "text"}.' });
+    sendJson(res, 400, { error: `The body must be JSON: {${fields}}.` });
+    return undefined;
   }
-  const parsed = commandSchema.safeParse(body);
+}
+
+async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const read = await jsonBody(req, res, 64 * 1024, '"userId", "roomId", "text"');
+  if (!read) return;
+  const parsed = commandSchema.safeParse(read.body);
   if (!parsed.success)
     return sendJson(res, 400, { error: `Invalid command request: ${parsed.error.issues[0].path.join('.')} ${parsed.error.issues[0].message}` });
   const { platform, userId, roomId, text } = parsed.data;
@@ -211,13 +217,9 @@ async function runCommand(world: ChatWorld, harness: AppsEngineHarness, req: Inc
 const clickSchema = z.object({ userId: z.string().min(1).max(100), postId: z.string().min(1).max(100), actionId: z.string().min(1).max(100) });
 
 async function clickButton(mattermost: MattermostChat, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let body: unknown;
-  try {
-    body = JSON.parse((await readBody(req, 16 * 1024)).toString('utf8'));
-  } catch {
-    return sendJson(res, 400, { error: 'The body must be JSON: {"userId", "postId", "actionId"}.' });
-  }
-  const parsed = clickSchema.safeParse(body);
+  const read = await jsonBody(req, res, 16 * 1024, '"userId", "postId", "actionId"');
+  if (!read) return;
+  const parsed = clickSchema.safeParse(read.body);
   if (!parsed.success) return sendJson(res, 400, { error: 'Invalid click: userId, postId and actionId are needed.' });
   const refused = await mattermost.click(parsed.data.userId, parsed.data.postId, parsed.data.actionId);
   return refused ? sendJson(res, 400, { error: refused }) : sendJson(res, 200, { ok: true });
