@@ -17,25 +17,14 @@ import { DEMO_CLIENT, startDemoProvider } from '../support/demo-oidc';
 import { authorizeAs } from '../support/user-agent';
 import { startMattermostWorld, type MattermostWorld } from '../../tools/sandbox/mattermost-world';
 import { createScratchSchema, type ScratchSchema } from '../../tools/postgres/scratch-schema';
+import { testPostgresUrl } from '../support/test-postgres';
 
 const EXPIRIES = 500;
 const USER_COUNT = 8;
 const GETTERS_PER_USER = 4;
 const ACCOUNTS = ['alice', 'bob', 'carol'];
-const POSTGRES_URL = process.env.OAUTH_TEST_POSTGRES_URL;
-
+const POSTGRES_URL = testPostgresUrl('two Mattermost service instances on PostgreSQL');
 const suite = POSTGRES_URL ? describe : describe.skip;
-
-if (!POSTGRES_URL) {
-  const why = 'OAUTH_TEST_POSTGRES_URL is not set (tools/postgres/start-test-postgres.sh starts a server and prints one)';
-  if (process.env.CI) {
-    it('two Mattermost service instances on PostgreSQL: runs under CI, which never skips it', () => {
-      throw new Error(`The two-instance refresh test cannot run: ${why}. .ci/run sets it.`);
-    });
-  } else {
-    console.warn(`The two-instance Mattermost refresh test is skipped: ${why}.`);
-  }
-}
 
 suite('two Mattermost service instances on one PostgreSQL, through a stand-in for a Mattermost server (which cannot run here)', () => {
   let schema: ScratchSchema;

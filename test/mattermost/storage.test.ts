@@ -30,8 +30,9 @@ import { SWEEP_INTERVAL_MS } from '../../src/mattermost/storage/sweep';
 import { MemoryConnectLinks, MemoryLease, MemoryStateStore, MemoryTokenStore } from '../../src/node/memory-stores';
 import { createScratchSchema } from '../../tools/postgres/scratch-schema';
 import { rejectionOf } from '../support/oauth-error';
+import { testPostgresUrl } from '../support/test-postgres';
 
-const POSTGRES_URL = process.env.OAUTH_TEST_POSTGRES_URL;
+const POSTGRES_URL = testPostgresUrl('the storage contract on PostgreSQL');
 
 /** The service's clock, which a test can move forward; it starts at the real time (the PostgreSQL lease uses the database's). */
 interface TestClock extends Clock {
@@ -599,19 +600,3 @@ describe('choosing the database', () => {
     await expect(openStorage({ databaseUrl: 'mysql://db.example/oauth', sqlitePath: join(dir, 'x.sqlite') })).rejects.toThrow('postgres://');
   });
 });
-
-if (!POSTGRES_URL) {
-  const why = 'OAUTH_TEST_POSTGRES_URL is not set (tools/postgres/start-test-postgres.sh starts a server and prints one)';
-  if (process.env.CI) {
-    describe('the storage on PostgreSQL', () => {
-      it('runs under CI: CI never skips it', () => {
-        throw new Error(`The PostgreSQL storage tests cannot run: ${why}. .ci/run sets it.`);
-      });
-    });
-  } else {
-    console.warn(`The PostgreSQL storage tests are skipped: ${why}.`);
-    describe.skip(`the storage on PostgreSQL (skipped: ${why})`, () => {
-      it('runs the same contract', () => {});
-    });
-  }
-}

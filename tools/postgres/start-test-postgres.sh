@@ -23,6 +23,12 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
 }
 
+# Only the URL goes to stdout, which the caller captures: everything the steps print goes to stderr.
+# pg_ctlcluster, for one, prints "Removed stale pid file." on stdout when it starts a cluster that
+# was stopped uncleanly. (A function whose stdout is stderr, rather than `exec 3>&1 1>&2`: a copy of
+# the caller's pipe on fd 3 would be inherited by the server it starts, and the caller's `$(...)`
+# would wait for the server to exit.) The body is not indented, for the here-document's sake.
+start_server() {
 if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' > /dev/null; then
   say "installing Debian's postgresql package"
   "${SUDO[@]}" apt-get update -qq
@@ -59,4 +65,7 @@ URL="postgresql://$(encode "$ROLE"):$(encode "$PASSWORD")@127.0.0.1:${PORT}/$(en
 # Over TCP with the password, as the tests connect: proves pg_hba.conf lets the role in.
 PGCONNECT_TIMEOUT=5 psql -X -q "$URL" -c 'SELECT 1' > /dev/null
 say "ready: role $ROLE, database $DATABASE, port $PORT"
+}
+
+start_server >&2
 echo "$URL"
