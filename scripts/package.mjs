@@ -100,6 +100,7 @@ export async function packageApp({ projectDir = root, quiet = false, variant = u
     // by their property keys, which minifying keeps; no code reads a function's name (errors set theirs).
     keepNames: false,
     legalComments: 'none',
+    charset: 'utf8',
     logLevel: 'silent',
   });
   const [bundle] = result.outputFiles;

@@ -1,6 +1,6 @@
 /**
  * The packaged app on the real Apps-Engine 1.62.0 server runtime (Deno subprocess), hosted by the
- * project's harness: install, settings, /oauth help and status in two languages, a bad provider
+ * project's harness: install, settings, /oauth help and status in three languages, a bad provider
  * slot, the permission check, and a killed Deno subprocess.
  */
 import { AppsEngineHarness, HARNESS_NODE_ENV } from '../../tools/harness';
@@ -9,6 +9,7 @@ import { APP_ID, packagedZip, untilAnswered, zipWithoutPermission } from '../sup
 const USERS = {
   alice: { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] },
   bruno: { id: 'u-bruno', username: 'bruno', name: 'Bruno', roles: ['user'], language: 'de' },
+  kenji: { id: 'u-kenji', username: 'kenji', name: 'Kenji', roles: ['user'], language: 'ja' },
   ada: { id: 'u-ada', username: 'ada', name: 'Ada Admin', roles: ['admin', 'user'] },
 };
 const ROOM = { id: 'r-general', name: 'general', members: Object.values(USERS).map((u) => u.id) };
@@ -94,6 +95,11 @@ describe('the packaged app on the Apps-Engine 1.62.0 Deno runtime', () => {
     expect(help).toContain('/oauth connect github');
     expect(help).toContain('Verfügbare Anbieter');
     expect(await command('bruno', 'status')).toContain('nicht verbunden');
+  });
+
+  it('answers in Japanese intact: the bundle is UTF-8, and the runtime reads it so', async () => {
+    expect(await command('kenji', 'help')).toContain('利用可能なプロバイダー');
+    expect(await command('kenji', 'status')).toContain('GitHub: 未接続');
   });
 
   it("answers /oauth status with each provider and the user's connection state", async () => {
