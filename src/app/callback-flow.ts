@@ -9,7 +9,7 @@ import { isOAuthError, type AuthorizationRequestRef, type OAuthErrorKind } from 
 import { redactValue } from '../core/redact';
 import { configuredProvider, displayNameOf } from './config';
 import { connectButton } from './connect-links';
-import type { AppRequest } from './context';
+import type { AppRequest, Person } from './context';
 import { messageForError } from './error-words';
 import { translator, type Translate } from './i18n';
 import { LogThrottle } from './log-throttle';
@@ -69,7 +69,7 @@ export async function completeConnect(app: AppRequest, request: WebRequest): Pro
 
 async function failed(app: AppRequest, error: unknown): Promise<WebAnswer> {
   const ref = isOAuthError(error) ? error.request : undefined;
-  const { t, language } = await localeOf(app, ref?.userId);
+  const { t, language, person } = await localeOf(app, ref?.userId);
   const { key, expected, offerConnect } = messageForError(error);
   if (!expected) app.logger.error('OAuth callback failed unexpectedly', redactValue(error));
   else refusals.log((suffix) => app.logger.warn(`OAuth callback refused${suffix}`, redactValue(error)));
@@ -79,7 +79,7 @@ async function failed(app: AppRequest, error: unknown): Promise<WebAnswer> {
   if (ref) {
     const configured = configuredProvider(app.config, ref.providerId);
     const roomId = ref.context?.roomId;
-    const button = configured && roomId && offerConnect ? await connectButton(app, { userId: ref.userId, roomId, provider: configured, t }) : undefined;
+    const button = configured && roomId && offerConnect ? await connectButton(app, { userId: ref.userId, roomId, provider: configured, t, person }) : undefined;
     await tell(app, ref, { sections: [t(key, { provider })], buttons: button ? [button] : [] });
   }
   if (kind === 'access_denied') {
@@ -97,10 +97,10 @@ async function failed(app: AppRequest, error: unknown): Promise<WebAnswer> {
 }
 
 /** The language of the user the callback concerns, when known; else the server's. */
-async function localeOf(app: AppRequest, userId: string | undefined): Promise<{ t: Translate; language: string }> {
+async function localeOf(app: AppRequest, userId: string | undefined): Promise<{ t: Translate; language: string; person?: Person }> {
   const person = userId ? await app.people.find(userId).catch(() => undefined) : undefined;
   const language = person?.language ?? (await app.people.defaultLanguage());
-  return { t: translator(language), language };
+  return { t: translator(language), language, person };
 }
 
 /** The notice in the room where the user typed `/oauth connect`. */

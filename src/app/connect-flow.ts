@@ -109,7 +109,7 @@ async function visitOf(app: AppRequest, request: WebRequest): Promise<LinkVisit 
   const parsed = querySchema.safeParse(request.query);
   const linkId = parsed.success ? parsed.data.link : undefined;
   const link = linkId ? await app.links.peek(linkId) : undefined;
-  const person = link ? await app.people.find(link.userId).catch(() => undefined) : undefined;
+  const person = link?.person ?? (link ? await app.people.find(link.userId).catch(() => undefined) : undefined);
   const language = person?.language ?? (await app.people.defaultLanguage());
   const t = translator(language);
   const connectUrl = app.config.connectUrl;

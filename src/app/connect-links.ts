@@ -9,6 +9,7 @@
 import { randomToken } from '../core/authorize';
 import type { Clock, StateStore } from '../core/ports';
 import type { AppConfig, ConfiguredProvider } from './config';
+import type { Person } from './context';
 import type { Translate } from './i18n';
 import type { LinkButton } from './reply';
 
@@ -24,6 +25,12 @@ export interface ConnectLink {
   expiresAt: number;
   /** SHA-256 of the flow cookie of the first browser that pressed Continue: the link is that browser's now. */
   browserBinding?: string;
+  /**
+   * The chat user as the page names them and the language it speaks, as known when the link was
+   * made: the page and its button then read no user (a round trip on a runtime, a REST call to the
+   * chat server). Absent on a link made without them (by an earlier version): the user is read.
+   */
+  person?: Person;
 }
 
 /** Connect links by id, at most MAX_LINKS_PER_PROVIDER live ones per user and provider. */
@@ -55,7 +62,7 @@ export interface ConnectLinkPorts {
 /** The Connect button for this user in this room; undefined when the app has no public address to send a browser to. */
 export async function connectButton(
   ports: ConnectLinkPorts,
-  args: { userId: string; roomId: string; provider: ConfiguredProvider; t: Translate },
+  args: { userId: string; roomId: string; provider: ConfiguredProvider; t: Translate; person?: Person },
 ): Promise<LinkButton | undefined> {
   const { connectUrl, redirectUri } = ports.config;
   if (!connectUrl || !redirectUri) return undefined;
@@ -65,6 +72,7 @@ export async function connectButton(
     providerId: args.provider.definition.id,
     roomId: args.roomId,
     expiresAt: ports.clock.now() + CONNECT_LINK_TTL_MS,
+    ...(args.person ? { person: { displayName: args.person.displayName, language: args.person.language } } : {}),
   });
   // A link replaced by a newer one starts nothing more, and what it started is cancelled.
   await Promise.all(replaced.map((id) => ports.states.cancelLink(id)));

@@ -141,7 +141,7 @@ async function tellConnectionLost(app: AppRequest, connection: StoredConnection)
   if (!provider || !roomId) return;
   const person = await app.people.find(connection.userId);
   const t = translator(person?.language ?? (await app.people.defaultLanguage()));
-  const button = await connectButton(app, { userId: connection.userId, roomId, provider, t });
+  const button = await connectButton(app, { userId: connection.userId, roomId, provider, t, person });
   await app.notifier.post(roomId, {
     sections: [t('lost_notice', { provider: displayNameOf(app.config, connection.providerId) })],
     buttons: button ? [button] : [],

@@ -47,6 +47,7 @@ const linkSchema: z.ZodMiniType<ConnectLink> = z.object({
   expiresAt: z.number(),
   /** SHA-256 of the flow cookie of the first browser that pressed Continue: the link is that browser's now. */
   browserBinding: z.optional(z.string()),
+  person: z.optional(z.object({ displayName: z.string(), language: z.string() })),
 });
 export class ConnectLinks implements ConnectLinkStore {
   private readonly records: ExpiringRecords<ConnectLink>;

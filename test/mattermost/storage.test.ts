@@ -52,6 +52,8 @@ interface RawAccess {
   damageToken(userId: string, providerId: string, json: string): Promise<void>;
   damagePending(state: string, json: string): Promise<void>;
   linkIds(): Promise<string[]>;
+  /** A link row as version 1 of the schema wrote it: no person columns. */
+  insertLinkOfVersion1(linkId: string, link: ConnectLink): Promise<void>;
 }
 
 interface TestDatabase {
@@ -107,6 +109,11 @@ const sqliteBackend: Backend = {
         async linkIds() {
           return (db().prepare('SELECT link_id FROM connect_links ORDER BY seq').all() as Array<{ link_id: string }>).map((row) => row.link_id);
         },
+        async insertLinkOfVersion1(linkId, link) {
+          db()
+            .prepare('INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at) VALUES (?, ?, ?, ?, ?)')
+            .run(linkId, link.userId, link.providerId, link.roomId, link.expiresAt);
+        },
       },
       async dispose() {
         await Promise.all(opened.map((storage) => storage.close()));
@@ -150,6 +157,15 @@ function postgresBackend(baseUrl: string): Backend {
           },
           async linkIds() {
             return (await schema.query<{ link_id: string }>('SELECT link_id FROM connect_links ORDER BY seq')).map((row) => row.link_id);
+          },
+          async insertLinkOfVersion1(linkId, link) {
+            await schema.query('INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+              linkId,
+              link.userId,
+              link.providerId,
+              link.roomId,
+              link.expiresAt,
+            ]);
           },
         },
         async dispose() {
@@ -335,6 +351,17 @@ describe.each(backends)('the storage contract on $name', (backend) => {
       expect(new Set([...dropped, ...live])).toEqual(new Set(ids));
     });
 
+    it('keep the person a link was made for, through a claim, and none for a link made without', async () => {
+      const person = { displayName: 'Ada Lovelace (@ada)', language: 'ja' };
+      const named = linkOf(db.clock, { person });
+      await a.links.create('named', named);
+      expect(await b.links.peek('named')).toEqual(named);
+      expect(await b.links.claim('named', named, 'browser-1')).toBe(true);
+      expect(await a.links.take('named')).toEqual({ ...named, browserBinding: 'browser-1' });
+      await a.links.create('anonymous', linkOf(db.clock, { userId: 'u-bob' }));
+      expect(await b.links.peek('anonymous')).not.toHaveProperty('person');
+    });
+
     it('are read as stored, bound by a claim, and taken once', async () => {
       const link = linkOf(db.clock);
       await a.links.create('link-1', link);
@@ -451,6 +478,13 @@ describe.each(sqlBackends)('what only a database has, on $name', (backend) => {
     await Promise.all([db.open(), db.open(), db.open()]);
     await db.open();
     expect(await raw.schemaVersions()).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+  });
+
+  it('reads a link an earlier version stored (no person) as a link without one, so the page reads the user', async () => {
+    const storage = await db.open();
+    const link = linkOf(db.clock);
+    await raw.insertLinkOfVersion1('from-v1', link);
+    expect(await storage.links.peek('from-v1')).toEqual(link);
   });
 
   it('refuses a database a newer version of the service migrated', async () => {

@@ -27,6 +27,8 @@ function platform() {
   const posted: Array<{ roomId: string; text: string; buttons: number }> = [];
   /** Work the app does after an answer (the callback's notice): a test awaits it with `settled`. */
   const after: Array<Promise<void>> = [];
+  /** Whom the app asked the platform about: on a runtime each is a round trip, on Mattermost a REST call. */
+  const peopleRead: string[] = [];
   const ports: PlatformPorts = {
     afterAnswer: (work) => void after.push(work()),
     transport,
@@ -36,7 +38,10 @@ function platform() {
     clock,
     logger: silentLogger,
     people: {
-      find: async (userId) => (userId === 'u-ada' ? { displayName: 'Ada Lovelace (@ada)', language: 'de' } : undefined),
+      find: async (userId) => {
+        peopleRead.push(userId);
+        return userId === 'u-ada' ? { displayName: 'Ada Lovelace (@ada)', language: 'de' } : undefined;
+      },
       defaultLanguage: async () => 'en',
     },
     notifier: {
@@ -74,7 +79,7 @@ function platform() {
     return replies;
   };
   const settled = () => Promise.all(after.splice(0));
-  return { app, command, transport, told, posted, settled, advance: (ms: number) => (now += ms) };
+  return { app, command, transport, told, posted, settled, peopleRead, links: ports.links, now: clock.now, advance: (ms: number) => (now += ms) };
 }
 
 /** The browser's part: open the Connect button's link, press Continue; answers the state and the cookie. */
@@ -166,9 +171,29 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     expect(textOf(after)).toContain(translator('en')('status_not_connected', { provider: 'Acme' }));
   });
 
+  it('names the user on the page and behind its button from the link, reading no user; a link made without (by an earlier version) reads them', async () => {
+    const p = platform();
+    const [reply] = await p.command('connect', 'de');
+    const link = new URL(reply.buttons![0].url).searchParams.get('link')!;
+    const page = await showConnectPage(p.app(), { query: { link }, headers: {} });
+    expect(page.body).toContain('Ada Lovelace (@ada)');
+    expect(page.body).toContain('lang="de"');
+    const cookie = page.headers['set-cookie'].split(';')[0];
+    const confirm = /name="confirm" value="([^"]+)"/.exec(page.body)![1];
+    expect((await confirmConnect(p.app(), { query: { link }, headers: { cookie }, content: `confirm=${confirm}` })).status).toBe(303);
+    expect(p.peopleRead).toEqual([]);
+
+    const older = 'L'.repeat(43);
+    await p.links.create(older, { userId: 'u-ada', providerId: 'acme', roomId: 'room-1', expiresAt: p.now() + 60_000 });
+    const olderPage = await showConnectPage(p.app(), { query: { link: older }, headers: {} });
+    expect(olderPage.body).toContain('Ada Lovelace (@ada)');
+    expect(olderPage.body).toContain('lang="de"');
+    expect(p.peopleRead).toEqual(['u-ada']);
+  });
+
   it('lets one of two browsers pressing Continue at the same moment go on; the other is told the link is taken', async () => {
     const p = platform();
-    const [reply] = await p.command('connect');
+    const [reply] = await p.command('connect', 'de');
     const link = new URL(reply.buttons![0].url).searchParams.get('link')!;
     const press = async () => {
       const page = await showConnectPage(p.app(), { query: { link }, headers: {} });

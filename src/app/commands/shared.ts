@@ -33,7 +33,7 @@ export async function providerNamed(ctx: CommandContext, name: string | undefine
 
 /** The Connect button for this user, in this room. */
 export function connectButtonFor(ctx: CommandContext, provider: ConfiguredProvider): Promise<LinkButton | undefined> {
-  return connectButton(ctx, { userId: ctx.user.id, roomId: ctx.roomId, provider, t: ctx.t });
+  return connectButton(ctx, { userId: ctx.user.id, roomId: ctx.roomId, provider, t: ctx.t, person: ctx.user });
 }
 
 export function expiryText(t: Translate, tokens: TokenSet, now: number): string {

@@ -109,6 +109,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX response_urls_expiry ON response_urls (expires_at);
     `,
   },
+  {
+    version: 2,
+    description: 'connect links carry the user as the page names them, and their language (both null on links made before)',
+    sqlite: `
+      ALTER TABLE connect_links ADD COLUMN person_name TEXT;
+      ALTER TABLE connect_links ADD COLUMN person_language TEXT;
+    `,
+    postgres: `
+      ALTER TABLE connect_links ADD COLUMN person_name TEXT;
+      ALTER TABLE connect_links ADD COLUMN person_language TEXT;
+    `,
+  },
 ];
 
 /** The newest schema this version knows. */

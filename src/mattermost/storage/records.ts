@@ -84,6 +84,8 @@ const linkRowSchema = z.object({
   room_id: z.string(),
   expires_at: z.number(),
   browser_binding: z.nullable(z.string()),
+  person_name: z.nullable(z.string()),
+  person_language: z.nullable(z.string()),
 });
 
 export type LinkRow = z.infer<typeof linkRowSchema>;
@@ -100,6 +102,7 @@ export function readLinkRow(raw: unknown): (ConnectLink & { linkId: string }) | 
     roomId: row.room_id,
     expiresAt: row.expires_at,
     ...(row.browser_binding === null ? {} : { browserBinding: row.browser_binding }),
+    ...(row.person_name === null || row.person_language === null ? {} : { person: { displayName: row.person_name, language: row.person_language } }),
   };
 }
 

@@ -15,7 +15,7 @@ import type { SweepGate } from '../sweep';
 import { inTransaction, lockFor } from './database';
 import { requireStorable, storable } from './text';
 
-const COLUMNS = 'link_id, user_id, provider_id, room_id, expires_at::double precision AS expires_at, browser_binding';
+const COLUMNS = 'link_id, user_id, provider_id, room_id, expires_at::double precision AS expires_at, browser_binding, person_name, person_language';
 
 export class PostgresConnectLinks implements ConnectLinkStore {
   constructor(
@@ -26,16 +26,15 @@ export class PostgresConnectLinks implements ConnectLinkStore {
 
   async create(linkId: string, link: ConnectLink): Promise<string[]> {
     requireStorable('link, user, provider or room id', linkId, link.userId, link.providerId, link.roomId);
+    // A name PostgreSQL cannot hold is not kept: the page reads the user instead, as for an older link.
+    const person = link.person && storable(link.person.displayName, link.person.language) ? link.person : undefined;
     await this.sweeper.sweepIfDue();
     return inTransaction(this.pool, async (client) => {
       await lockFor(client, `connect-links\u0001${link.userId}\u0001${link.providerId}`);
-      await client.query('INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-        linkId,
-        link.userId,
-        link.providerId,
-        link.roomId,
-        link.expiresAt,
-      ]);
+      await client.query(
+        'INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at, person_name, person_language) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [linkId, link.userId, link.providerId, link.roomId, link.expiresAt, person?.displayName ?? null, person?.language ?? null],
+      );
       // Newest first, skip the ones kept: what is left is the surplus. RETURNING gives no order: oldest first by seq.
       const { rows } = await client.query<{ link_id: string; seq: string }>(
         `DELETE FROM connect_links WHERE seq IN (

@@ -9,10 +9,10 @@ import { MAX_LINKS_PER_PROVIDER, type ConnectLink, type ConnectLinkStore } from 
 import { linkOf, readLinkRow } from '../records';
 import type { SweepGate } from '../sweep';
 
-const COLUMNS = 'link_id, user_id, provider_id, room_id, expires_at, browser_binding';
+const COLUMNS = 'link_id, user_id, provider_id, room_id, expires_at, browser_binding, person_name, person_language';
 
 export class SqliteConnectLinks implements ConnectLinkStore {
-  private readonly insert: Database.Statement<[string, string, string, string, number]>;
+  private readonly insert: Database.Statement<[string, string, string, string, number, string | null, string | null]>;
   private readonly dropBeyond: Database.Statement<[string, string, number], { link_id: string; seq: number }>;
   private readonly bind: Database.Statement<[string, string, number]>;
   private readonly select: Database.Statement<[string, number], unknown>;
@@ -24,7 +24,9 @@ export class SqliteConnectLinks implements ConnectLinkStore {
     private readonly clock: Clock,
     private readonly sweeper: SweepGate,
   ) {
-    this.insert = db.prepare('INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO connect_links (link_id, user_id, provider_id, room_id, expires_at, person_name, person_language) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     // Newest first, skip the ones kept: what is left is the surplus (LIMIT -1: no limit, OFFSET needs one).
     this.dropBeyond = db.prepare(
       `DELETE FROM connect_links WHERE seq IN (
@@ -36,7 +38,7 @@ export class SqliteConnectLinks implements ConnectLinkStore {
     this.select = db.prepare(`SELECT ${COLUMNS} FROM connect_links WHERE link_id = ? AND expires_at > ?`);
     this.remove = db.prepare(`DELETE FROM connect_links WHERE link_id = ? RETURNING ${COLUMNS}`);
     const create = db.transaction((linkId: string, link: ConnectLink): string[] => {
-      this.insert.run(linkId, link.userId, link.providerId, link.roomId, link.expiresAt);
+      this.insert.run(linkId, link.userId, link.providerId, link.roomId, link.expiresAt, link.person?.displayName ?? null, link.person?.language ?? null);
       // RETURNING gives no order (https://www.sqlite.org/lang_returning.html): oldest first by seq.
       const dropped = this.dropBeyond.all(link.userId, link.providerId, MAX_LINKS_PER_PROVIDER);
       return dropped.sort((a, b) => a.seq - b.seq).map((row) => row.link_id);
