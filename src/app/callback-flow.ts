@@ -46,18 +46,21 @@ export async function completeConnect(app: AppRequest, request: WebRequest): Pro
       { secret: browserSecretOf(request.headers) },
       { accountName: 'later' },
     );
-    // The link has done its job once a connection came of it: it and anything else it started are
-    // gone. Independent of the user's language, so read together (each is a round trip on a runtime).
-    const linkId = pending.context?.linkId;
-    const [{ t, language }] = await Promise.all([
-      localeOf(app, pending.userId),
-      linkId ? Promise.all([app.links.take(linkId), app.states.cancelLink(linkId)]) : undefined,
-    ]);
+    // The language the confirmation page spoke, carried by the state (a state an earlier version
+    // made has none: then the user is read).
+    const carried = pending.context?.language;
+    const { t, language } = carried ? { t: translator(carried), language: carried } : await localeOf(app, pending.userId);
     const provider = displayNameOf(app.config, connection.providerId);
-    // Nothing the page needs waits for the provider's profile: the browser is answered, then the
-    // account name is read and recorded, and the notice in the room names it.
+    // Nothing else the page needs: the browser is answered. Then the link, which has done its job,
+    // goes with anything else it started (a link left by a failure here is this browser's alone,
+    // and lives ten minutes at most), and the account name is read from the provider and recorded,
+    // and the notice in the room names it. Each step is a round trip on a runtime.
+    const linkId = pending.context?.linkId;
     app.afterAnswer(async () => {
-      const named = await app.connector.nameAccount(connection);
+      const [named] = await Promise.all([
+        app.connector.nameAccount(connection),
+        linkId ? Promise.all([app.links.take(linkId), app.states.cancelLink(linkId)]) : undefined,
+      ]);
       const notice = named.accountName ? t('notice_connected', { provider, account: named.accountName }) : t('notice_connected_unnamed', { provider });
       await tell(app, pending, { sections: [notice] });
     });

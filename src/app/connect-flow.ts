@@ -95,7 +95,8 @@ export async function confirmConnect(app: AppRequest, request: WebRequest): Prom
   }
   try {
     const start = await app.connector.beginAuthorization(link.userId, link.providerId, {
-      context: { roomId: link.roomId, linkId },
+      // The page at the end speaks the language this one did, without reading the user again.
+      context: { roomId: link.roomId, linkId, language },
       browserSecret: secret,
     });
     return redirectTo(start.url, { 'set-cookie': cookieFor(visit.connectUrl, secret) });

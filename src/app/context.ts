@@ -53,8 +53,10 @@ export interface PlatformPorts {
   people: People;
   notifier: Notifier;
   /**
-   * Runs work after the request's answer (a notice that may follow a page). By default it simply
-   * runs on, detached, its failure logged; a platform whose log closes with the answer (Rocket.Chat's
+   * Runs work after the request's answer (a notice that may follow a page). By default it starts on
+   * the next turn of the event loop, once the answer has been handed over (on Rocket.Chat's runtime,
+   * work started at once sent its calls down the same pipe ahead of the answer, and delayed it), and
+   * runs on detached, its failure logged; a platform whose log closes with the answer (Rocket.Chat's
    * runtime keeps only what was logged before it) loses that line, never the work.
    */
   afterAnswer?: (work: () => Promise<void>) => void;
@@ -124,7 +126,7 @@ export function appRequest(config: AppConfig, ports: PlatformPorts, shared: Proc
     afterAnswer:
       ports.afterAnswer ??
       ((work) => {
-        void work().catch((error: unknown) => ports.logger.warn('Work after an answer failed', redactValue(error)));
+        setTimeout(() => void work().catch((error: unknown) => ports.logger.warn('Work after an answer failed', redactValue(error))), 0);
       }),
   };
   return app;

@@ -10,6 +10,7 @@ import type { AppConfig } from '../../src/app/config';
 import { confirmConnect, showConnectPage } from '../../src/app/connect-flow';
 import { appRequest, processShared, type PlatformPorts } from '../../src/app/context';
 import { translator } from '../../src/app/i18n';
+import { BROWSER_COOKIE, newBrowserSecret } from '../../src/app/web/browser-cookie';
 import { textOf, type Reply } from '../../src/app/reply';
 import { STRICT_ENDPOINT_POLICY } from '../../src/core/endpoint-policy';
 import { parseProviderDefinition } from '../../src/core/provider';
@@ -84,7 +85,7 @@ function platform() {
 
 /** The browser's part: open the Connect button's link, press Continue; answers the state and the cookie. */
 async function pressConnect(p: ReturnType<typeof platform>): Promise<{ state: string; cookie: string }> {
-  const [reply] = await p.command('connect');
+  const [reply] = await p.command('connect', 'de');
   const link = new URL(reply.buttons![0].url).searchParams.get('link')!;
   const page = await showConnectPage(p.app(), { query: { link }, headers: {} });
   expect(page.status).toBe(200);
@@ -114,6 +115,8 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     // The page and the notice are in Ada's language (German), in the room she asked from.
     expect(page.body).toContain('lang="de"');
     expect(p.told).toEqual([{ userId: 'u-ada', roomId: 'room-1', text: expect.stringContaining('ada-at-acme'), buttons: 0 }]);
+    // Who Ada is and her language came with the link and the state: the platform was asked nothing.
+    expect(p.peopleRead).toEqual([]);
 
     const [status] = await p.command('status');
     expect(textOf(status)).toContain('ada-at-acme');
@@ -188,6 +191,18 @@ describe('the /oauth behaviour, on no chat platform (plain Node ports, a scripte
     const olderPage = await showConnectPage(p.app(), { query: { link: older }, headers: {} });
     expect(olderPage.body).toContain('Ada Lovelace (@ada)');
     expect(olderPage.body).toContain('lang="de"');
+    expect(p.peopleRead).toEqual(['u-ada']);
+  });
+
+  it('answers a state an earlier version made (no language in it) in the user’s language, read from the platform', async () => {
+    const p = platform();
+    const secret = newBrowserSecret();
+    const start = await p.app().connector.beginAuthorization('u-ada', 'acme', { context: { roomId: 'room-1' }, browserSecret: secret });
+    p.transport.answer(json({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600, scope: 'read' }), json({ login: 'ada-at-acme' }));
+    const state = new URL(start.url).searchParams.get('state')!;
+    const page = await completeConnect(p.app(), { query: { code: 'the-code', state }, headers: { cookie: `${BROWSER_COOKIE}=${secret}` } });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('lang="de"');
     expect(p.peopleRead).toEqual(['u-ada']);
   });
 

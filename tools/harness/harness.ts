@@ -224,7 +224,15 @@ export class AppsEngineHarness {
       settingUpdates.attach(manager);
 
       const apiManager = manager.getApiManager();
-      const started = await startApiServer(tables.routes, (appId, path, request) => apiManager.executeApi(appId, path, request), options.port ?? 0);
+      const started = await startApiServer(
+        tables.routes,
+        async (appId, path, request) => {
+          const answer = await apiManager.executeApi(appId, path, request);
+          running?.noteAnswered(appId);
+          return answer;
+        },
+        options.port ?? 0,
+      );
       server = started.server;
       world.setServerSetting('Site_Url', options.siteUrl ?? started.baseUrl);
       world.setServerSetting('Language', options.language ?? 'en');
@@ -517,6 +525,16 @@ export class AppsEngineHarness {
    */
   roundTripsOf(appId: string): { total: number; byMethod: Record<string, number> } {
     return this.roundTrips.of(appId);
+  }
+
+  /** The calls an app made (since the last reset) before the engine had its last endpoint answer (RoundTrips.beforeLastAnswer). */
+  roundTripsBeforeAnswer(appId: string): number | undefined {
+    return this.roundTrips.beforeLastAnswer(appId);
+  }
+
+  /** For the API server: the engine has an app's endpoint answer. */
+  noteAnswered(appId: string): void {
+    this.roundTrips.answered(appId);
   }
 
   resetRoundTrips(): void {

@@ -20,6 +20,8 @@ let patched = false;
 
 export class RoundTrips {
   private readonly counts: Counts = new Map();
+  /** Each app's total when the engine last handed back its answer to an endpoint request. */
+  private readonly atAnswer = new Map<string, number>();
 
   constructor(engine: Engine) {
     patchOnce(engine);
@@ -39,8 +41,23 @@ export class RoundTrips {
     return { total: Object.values(byMethod).reduce((sum, n) => sum + n, 0), byMethod };
   }
 
+  /** The engine has the app's answer to an endpoint request: what the app does after it is not counted for it. */
+  answered(appId: string): void {
+    this.atAnswer.set(appId, this.of(appId).total);
+  }
+
+  /**
+   * The calls an app made, since the last reset, before the engine had its last endpoint answer:
+   * what that answer waited for. Work the app starts after answering (the notice that follows a
+   * page) can reach the server before the browser has read the page, and is not in it.
+   */
+  beforeLastAnswer(appId: string): number | undefined {
+    return this.atAnswer.get(appId);
+  }
+
   reset(): void {
     this.counts.clear();
+    this.atAnswer.clear();
   }
 }
 
