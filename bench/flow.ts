@@ -99,7 +99,7 @@ async function oneFlow(world: BenchWorld): Promise<TimedFlow> {
   // account name from the provider, then the notice) is no request's time, and is waited for so
   // that the next flow does not meet it.
   const proxied = demoProxy.take();
-  // Counted up to the engine's having the callback's answer: the work that follows the page may
+  // Counted up to the app's answer to the callback: the work that follows the page may
   // reach the server before the browser has read it.
   const roundTrips = harness.roundTripsBeforeAnswer(BENCH_APP_IDS.ours) ?? harness.roundTripsOf(BENCH_APP_IDS.ours).total;
   await notice.arrived();

@@ -116,7 +116,7 @@ describe('round trips from the app to the server, per /oauth command, on the rea
     harness.resetRoundTrips();
     const done = await (await browser.fetch(callback)).text();
     expect(done).toContain('Connected');
-    // What the page waited for: the calls made before the engine had the app's answer. What follows
+    // What the page waited for: the calls made before the app's answer arrived. What follows
     // it (the link removed, the account name from the provider recorded under the refresh lease,
     // the notice) starts once the answer is handed over, and may reach the server before the
     // browser has read the page.

@@ -224,15 +224,7 @@ export class AppsEngineHarness {
       settingUpdates.attach(manager);
 
       const apiManager = manager.getApiManager();
-      const started = await startApiServer(
-        tables.routes,
-        async (appId, path, request) => {
-          const answer = await apiManager.executeApi(appId, path, request);
-          running?.noteAnswered(appId);
-          return answer;
-        },
-        options.port ?? 0,
-      );
+      const started = await startApiServer(tables.routes, (appId, path, request) => apiManager.executeApi(appId, path, request), options.port ?? 0);
       server = started.server;
       world.setServerSetting('Site_Url', options.siteUrl ?? started.baseUrl);
       world.setServerSetting('Language', options.language ?? 'en');
@@ -527,14 +519,9 @@ export class AppsEngineHarness {
     return this.roundTrips.of(appId);
   }
 
-  /** The calls an app made (since the last reset) before the engine had its last endpoint answer (RoundTrips.beforeLastAnswer). */
+  /** The calls an app made (since the last reset) before its last answer to a request (RoundTrips.beforeLastAnswer). */
   roundTripsBeforeAnswer(appId: string): number | undefined {
     return this.roundTrips.beforeLastAnswer(appId);
-  }
-
-  /** For the API server: the engine has an app's endpoint answer. */
-  noteAnswered(appId: string): void {
-    this.roundTrips.answered(appId);
   }
 
   resetRoundTrips(): void {
