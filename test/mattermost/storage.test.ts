@@ -412,6 +412,15 @@ describe.each(backends)('the storage contract on $name', (backend) => {
       await a.tokens.put(odd);
       expect(await b.tokens.get('u-alice', 'github')).toEqual(odd);
     });
+
+    it('makes a link whatever its user’s name holds: the name as given, or none where the database cannot hold it (the page then reads the user)', async () => {
+      const person = { displayName: 'Ada\u0000 \u{1F600} \\ "q"', language: 'en' };
+      await a.links.create('odd-name', linkOf(db.clock, { person }));
+      const stored = await b.links.peek('odd-name');
+      expect(stored).toEqual(
+        backend.name === 'PostgreSQL' ? linkOf(db.clock, { expiresAt: expect.any(Number) }) : linkOf(db.clock, { person, expiresAt: expect.any(Number) }),
+      );
+    });
   });
 
   describe('the refresh lease', () => {
