@@ -15,8 +15,13 @@ import { openedTokens } from '../support/sealed-records';
 const USERS = {
   alice: { id: 'u-alice', username: 'alice', name: 'Alice', roles: ['user'] },
   bob: { id: 'u-bob', username: 'bob', name: 'Bob', roles: ['user'] },
+  carla: { id: 'u-carla', username: 'carla', name: 'Carla', roles: ['user'], language: 'de' },
 };
-const ROOMS = { alice: { id: 'r-alice', name: 'alice-room', members: ['u-alice'] }, bob: { id: 'r-bob', name: 'bob-room', members: ['u-bob'] } };
+const ROOMS = {
+  alice: { id: 'r-alice', name: 'alice-room', members: ['u-alice'] },
+  bob: { id: 'r-bob', name: 'bob-room', members: ['u-bob'] },
+  carla: { id: 'r-carla', name: 'carla-room', members: ['u-carla'] },
+};
 type Who = keyof typeof USERS;
 
 let harness: AppsEngineHarness;
@@ -48,7 +53,7 @@ function readReply(blocks: unknown[]): Reply {
 }
 
 /** Each user's own browser (the flow cookie the connect page sets lives there). */
-const browsers: Record<Who, AppBrowser> = { alice: new AppBrowser(), bob: new AppBrowser() };
+const browsers: Record<Who, AppBrowser> = { alice: new AppBrowser(), bob: new AppBrowser(), carla: new AppBrowser() };
 
 /** Follows a Connect button like a browser: the confirmation page, its button, the provider, back to the app. */
 async function connectThroughBrowser(who: Who, decision: 'approve' | 'deny' = 'approve', account: string = USERS[who].username) {
@@ -123,6 +128,34 @@ describe.each(['always', 'openid-default'] as const)('connecting on the real run
     expect((await oauth('alice', 'status')).text).toContain('Demo: connected as alice');
     // The link that led here is spent now; no state is left pending.
     expect(harness.stored().filter((r) => r.associations.some((a) => a.id === 'oauth-link' || a.id === 'oauth-state'))).toEqual([]);
+  });
+
+  it("a user whose chat speaks German: the link and the state carry her name and language through the server's persistence, and every page and the notice are German", async () => {
+    const recordsOf = (kind: string) =>
+      harness
+        .stored()
+        .filter((r) => r.associations.some((a) => a.id === kind))
+        .map((r) => (r.data as { record: Record<string, unknown> }).record);
+    const reply = await oauth('carla', 'connect');
+    const button = reply.buttons.find((b) => b.actionId === 'oauth-connect')!;
+    // Read back as the server keeps it: nothing the app left out came back as null.
+    expect(recordsOf('oauth-link')).toEqual([expect.objectContaining({ person: { displayName: 'Carla (@carla)', language: 'de' } })]);
+    expect(Object.values(recordsOf('oauth-link')[0])).not.toContain(null);
+    const page = await browsers.carla.open(button.url);
+    expect(page.html).toContain('lang="de"');
+    expect(page.html).toContain('Dies verbindet das Chat-Konto Carla (@carla)');
+    const atProvider = await browsers.carla.startConnect(button.url);
+    expect(recordsOf('oauth-state')).toEqual([expect.objectContaining({ context: expect.objectContaining({ language: 'de' }) })]);
+    const callback = await authorizeAs(atProvider, { account: 'carol', redirectUriPrefix: completeUrl });
+    harness.clearMessages();
+    const notice = watchNotice(harness, USERS.carla.id);
+    const done = await browsers.carla.fetch(callback);
+    const html = await done.text();
+    expect(done.status).toBe(200);
+    expect(html).toContain('lang="de"');
+    expect(html).toContain('Dein Konto bei Demo ist jetzt verbunden.');
+    await notice.arrived();
+    expect(noticesFor('carla')).toEqual([expect.stringMatching(/^r-carla: .*Du bist jetzt als carol mit Demo verbunden/)]);
   });
 
   it('connect, deny: the page and the room both say the user declined, nothing is stored', async () => {
