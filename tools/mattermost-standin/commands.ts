@@ -64,6 +64,19 @@ export function createCommand(world: World, userId: string, input: CommandInput)
     creator_id: creatorId,
     team_id: teamId,
     trigger,
+    ...settableFields(input),
+    url: input.url ?? '',
+  };
+  checkCommand(command);
+  world.commands.set(command.id, command);
+  return copy(command);
+}
+
+/** The fields a create or an update sets from its body, as given or empty (neither keeps an old value). */
+function settableFields(
+  input: CommandInput,
+): Pick<Command, 'method' | 'username' | 'icon_url' | 'auto_complete' | 'auto_complete_desc' | 'auto_complete_hint' | 'display_name' | 'description'> {
+  return {
     // IsValid refuses anything but "P" and "G"; an empty method is refused, not defaulted.
     method: input.method === 'P' || input.method === 'G' ? input.method : '',
     username: input.username ?? '',
@@ -73,11 +86,7 @@ export function createCommand(world: World, userId: string, input: CommandInput)
     auto_complete_hint: input.auto_complete_hint ?? '',
     display_name: input.display_name ?? '',
     description: input.description ?? '',
-    url: input.url ?? '',
   };
-  checkCommand(command);
-  world.commands.set(command.id, command);
-  return copy(command);
 }
 
 /** model.Command.IsValid, the checks the stand-in makes. */
@@ -113,15 +122,8 @@ export function updateCommand(world: World, userId: string, commandId: string, i
   const updated: Command = {
     ...old,
     trigger: (input.trigger ?? old.trigger).toLowerCase(),
+    ...settableFields(input),
     url: input.url ?? old.url,
-    method: input.method === 'P' || input.method === 'G' ? input.method : '',
-    username: input.username ?? '',
-    icon_url: input.icon_url ?? '',
-    auto_complete: input.auto_complete ?? false,
-    auto_complete_desc: input.auto_complete_desc ?? '',
-    auto_complete_hint: input.auto_complete_hint ?? '',
-    display_name: input.display_name ?? '',
-    description: input.description ?? '',
     update_at: world.now(),
   };
   checkCommand(updated);

@@ -20,6 +20,12 @@ export interface Migration {
   postgres: string;
 }
 
+/** Migration 2, the same in both dialects. */
+const LINK_PERSON_COLUMNS = `
+  ALTER TABLE connect_links ADD COLUMN person_name TEXT;
+  ALTER TABLE connect_links ADD COLUMN person_language TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -112,14 +118,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     description: 'connect links carry the user as the page names them, and their language (both null on links made before)',
-    sqlite: `
-      ALTER TABLE connect_links ADD COLUMN person_name TEXT;
-      ALTER TABLE connect_links ADD COLUMN person_language TEXT;
-    `,
-    postgres: `
-      ALTER TABLE connect_links ADD COLUMN person_name TEXT;
-      ALTER TABLE connect_links ADD COLUMN person_language TEXT;
-    `,
+    sqlite: LINK_PERSON_COLUMNS,
+    postgres: LINK_PERSON_COLUMNS,
   },
 ];
 
